@@ -1,0 +1,96 @@
+"""One Settings object for the whole application, read from `DEALSCOPE_*` variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dealscope.errors import ConfigurationError
+
+# Values shipped in the source tree; fine for a laptop demo, refused anywhere else.
+DEFAULT_JWT_SECRET = "dealscope-dev-jwt-secret-change-me"
+DEFAULT_WEBHOOK_SECRET = "dealscope-dev-webhook-secret-change-me"
+
+
+class Environment(StrEnum):
+    DEMO = "demo"
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("dealscope", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Nothing here connects to anything: it only describes."""
+
+    model_config = SettingsConfigDict(env_prefix="DEALSCOPE_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEV
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means the embedded DuckDB file under data_dir. "
+        "PostgreSQL: postgresql+psycopg://user:password@host:5432/db",
+    )
+    redis_url: str | None = None
+
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    webhook_secret: SecretStr = SecretStr(DEFAULT_WEBHOOK_SECRET)
+    smtp_url: str | None = None
+    slack_webhook_url: str | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    dashboard_port: int = 8501
+    api_url: str | None = Field(
+        default=None, description="Where clients (dashboard, CLI) reach the API."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment in (Environment.DEMO, Environment.DEV, Environment.TEST):
+            return self
+        defaults = {
+            "DEALSCOPE_JWT_SECRET": (self.jwt_secret, DEFAULT_JWT_SECRET),
+            "DEALSCOPE_WEBHOOK_SECRET": (self.webhook_secret, DEFAULT_WEBHOOK_SECRET),
+        }
+        weak = [
+            name
+            for name, (value, default) in defaults.items()
+            if value.get_secret_value() == default or len(value.get_secret_value()) < 32
+        ]
+        if weak:
+            raise ConfigurationError(
+                f"environment is {self.environment.value!r} but {', '.join(weak)} "
+                "is the shipped default or shorter than 32 characters; set a random secret "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The warehouse URL, with the embedded DuckDB file as the default."""
+        return self.database_url or f"duckdb:///{self.duckdb_path}"
+
+    @property
+    def resolved_api_url(self) -> str:
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::") else self.api_host
+        return self.api_url or f"http://{host}:{self.api_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

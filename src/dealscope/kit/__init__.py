@@ -1,0 +1,1 @@
+"""Base utilities shared by every layer: they import nothing else of DealScope."""

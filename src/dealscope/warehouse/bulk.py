@@ -1,0 +1,108 @@
+"""Bulk appends of Arrow tables: DuckDB scans Arrow directly, PostgreSQL gets COPY.
+
+Everything appended inside one `bulk_load` lands in one transaction, so a failed load
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from dealscope.warehouse.engine import Warehouse
+
+_COPY_BATCH_ROWS = 200_000
+
+
+class BulkLoader(Protocol):
+    def append(self, table: sa.Table, data: pa.Table) -> int:
+        """Append every row of `data` (columns named as in `table`); returns the row count."""
+        ...
+
+
+def _checked_columns(table: sa.Table, data: pa.Table) -> list[str]:
+    unknown = [name for name in data.column_names if name not in table.c]
+    if unknown:
+        raise ValueError(f"table {table.name!r} has no column(s) {', '.join(unknown)}")
+    return list(data.column_names)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+class _DuckDBLoader:
+    def __init__(self, cursor: object) -> None:
+        self._cursor = cursor
+
+    def append(self, table: sa.Table, data: pa.Table) -> int:
+        columns = _checked_columns(table, data)
+        view = f"_bulk_{table.name}"
+        cur = self._cursor
+        cur.register(view, data)  # type: ignore[attr-defined]
+        try:
+            cur.execute(  # type: ignore[attr-defined]
+                f'INSERT INTO "{table.name}" ({_quoted(columns)}) '
+                f"SELECT {_quoted(columns)} FROM {view}"
+            )
+        finally:
+            cur.unregister(view)  # type: ignore[attr-defined]
+        return data.num_rows
+
+
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(column.type):
+        return pc.cast(column, column.type.value_type)
+    return column
+
+
+class _PostgresLoader:
+    def __init__(self, connection: object) -> None:
+        self._connection = connection
+
+    def append(self, table: sa.Table, data: pa.Table) -> int:
+        columns = _checked_columns(table, data)
+        plain = pa.table([_plain(data.column(name)) for name in columns], names=columns)
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        sql = f'COPY "{table.name}" ({_quoted(columns)}) FROM STDIN (FORMAT csv)'
+        with self._connection.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+            for batch in plain.to_batches(max_chunksize=_COPY_BATCH_ROWS):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, options)
+                copy.write(buffer.getvalue())
+        return data.num_rows
+
+
+@contextmanager
+def bulk_load(warehouse: Warehouse) -> Iterator[BulkLoader]:
+    """A loader whose appends commit together on success and roll back together on error."""
+    if warehouse.duckdb_connection is not None:
+        cursor = warehouse.duckdb_connection.cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            yield _DuckDBLoader(cursor)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        else:
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+        return
+    raw = warehouse.engine.raw_connection()
+    try:
+        yield _PostgresLoader(raw.driver_connection)
+    except BaseException:
+        raw.rollback()
+        raise
+    else:
+        raw.commit()
+    finally:
+        raw.close()

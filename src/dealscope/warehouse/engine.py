@@ -1,0 +1,123 @@
+"""Opening the warehouse: one SQLAlchemy engine for writes and Ibis for reads, on one database.
+
+With the embedded DuckDB file the process opens the file exactly once and hands cursors of
+that connection to SQLAlchemy and Ibis (opening it twice with different settings fails).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import duckdb
+import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
+
+from dealscope.errors import ConfigurationError, WarehouseBusy
+from dealscope.warehouse.ids import IdAllocator
+
+if TYPE_CHECKING:
+    from ibis.backends.sql import SQLBackend
+
+Backend = Literal["duckdb", "postgres"]
+
+
+@dataclass
+class Warehouse:
+    """An open warehouse. Create with `open_warehouse`; close when done."""
+
+    url: str
+    backend: Backend
+    engine: sa.Engine
+    duckdb_connection: duckdb.DuckDBPyConnection | None = None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    ids: IdAllocator = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ids = IdAllocator(self.engine)
+
+    def ibis(self) -> SQLBackend:
+        """An Ibis backend over the same database, one per thread (connections are not shared
+        across threads)."""
+        backend: SQLBackend | None = getattr(self._local, "ibis", None)
+        if backend is None:
+            import ibis
+
+            if self.duckdb_connection is not None:
+                backend = ibis.duckdb.from_connection(self.duckdb_connection.cursor())
+            else:
+                url = sa.engine.make_url(self.url)
+                backend = ibis.postgres.connect(
+                    host=url.host or "localhost",
+                    port=url.port or 5432,
+                    user=url.username,
+                    password=url.password,
+                    database=url.database,
+                )
+            self._local.ibis = backend
+        return backend
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.duckdb_connection is not None:
+            self.duckdb_connection.close()
+            self.duckdb_connection = None
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def open_duckdb_file(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the embedded warehouse file, with a clear error when another process holds it."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusy(
+                f"the warehouse file {path} is in use by another DealScope process "
+                "(DuckDB allows one writer). Stop `dealscope serve`/`dealscope demo` first, "
+                "or point DEALSCOPE_DATABASE_URL at PostgreSQL for several processes."
+            ) from exc
+        raise
+    con.execute("SET TimeZone = 'UTC'")  # date_trunc and friends in UTC on every machine
+    return con
+
+
+def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
+    """Open the warehouse at `url` (`duckdb:///path`, `duckdb:///:memory:` or PostgreSQL)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "duckdb":
+        database = parsed.database or ":memory:"
+        if database == ":memory:":
+            con = duckdb.connect(":memory:")
+            con.execute("SET TimeZone = 'UTC'")
+        else:
+            con = open_duckdb_file(Path(database), read_only=read_only)
+        engine = sa.create_engine(
+            "duckdb://",
+            creator=lambda: ConnectionWrapper(con.cursor()),
+            poolclass=sa.pool.QueuePool,
+            pool_size=8,
+        )
+        return Warehouse(url=url, backend="duckdb", engine=engine, duckdb_connection=con)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername != "postgresql+psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+        return Warehouse(url=parsed.render_as_string(hide_password=False), backend="postgres", engine=engine)
+    raise ConfigurationError(
+        f"unsupported DEALSCOPE_DATABASE_URL {describe_url(url)!r}: use duckdb:///path/to/file.duckdb "
+        "or postgresql+psycopg://user:password@host:5432/database"
+    )

@@ -1,0 +1,68 @@
+"""Schema migrations (Alembic) on DuckDB and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from dealscope.errors import SchemaOutOfDate
+from dealscope.warehouse import alembic_duckdb  # noqa: F401  (registers the duckdb dialect)
+from dealscope.warehouse.engine import Warehouse
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(warehouse: Warehouse) -> str | None:
+    """The revision the warehouse is at; None for an empty database."""
+    with warehouse.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(warehouse: Warehouse, revision: str = "head") -> None:
+    """Bring the schema up to `revision` in one transaction."""
+    config = _config()
+    with warehouse.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(warehouse: Warehouse, revision: str) -> None:
+    config = _config()
+    with warehouse.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def new_revision(warehouse: Warehouse, message: str) -> None:
+    """Write a migration for what `schema.py` changed, compared with this (migrated) warehouse."""
+    config = _config()
+    with warehouse.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.revision(config, message=message, autogenerate=True)
+
+
+def ensure_current(warehouse: Warehouse) -> None:
+    """Raise SchemaOutOfDate unless the warehouse is at this code's head revision."""
+    current, head = current_revision(warehouse), head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"the warehouse schema is at revision {current or 'none (empty database)'} but this "
+            f"version of DealScope needs {head}; run `dealscope db upgrade`"
+        )
