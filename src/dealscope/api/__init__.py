@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI app, routers per domain, dependencies and the error mapping."""

@@ -1,0 +1,80 @@
+"""The FastAPI application factory and its lifespan (warehouse and Redis opened once)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+import structlog
+from fastapi import FastAPI
+
+from dealscope import __version__
+from dealscope.api.errors import install_error_handlers
+from dealscope.api.middleware import RequestIdMiddleware
+from dealscope.api.routers import health
+from dealscope.api.schemas import ErrorRead
+from dealscope.config import Settings, get_settings
+from dealscope.warehouse.engine import describe_url, open_warehouse
+from dealscope.warehouse.migrate import ensure_current
+
+API_PREFIX = "/api/v1"
+
+# Short timeouts: a Redis that does not answer must not hold a request for long.
+_REDIS_TIMEOUT_SECONDS = 1.0
+
+log = structlog.get_logger(__name__)
+
+
+def _open_redis(url: str | None) -> redis.Redis | None:
+    if url is None:
+        return None
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    warehouse = open_warehouse(settings.resolved_database_url)
+    try:
+        ensure_current(warehouse)
+    except BaseException:
+        warehouse.close()
+        raise
+    app.state.warehouse = warehouse
+    app.state.redis = _open_redis(settings.redis_url)
+    log.info(
+        "api.started",
+        warehouse=describe_url(warehouse.url),
+        backend=warehouse.backend,
+        redis="configured" if settings.redis_url else "not configured",
+    )
+    try:
+        yield
+    finally:
+        if app.state.redis is not None:
+            app.state.redis.close()
+        warehouse.close()
+        log.info("api.stopped")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API, configured by `settings` (default: the process's DEALSCOPE_* environment).
+
+    Nothing connects here; the warehouse opens when the app starts serving."""
+    app = FastAPI(
+        title="DealScope API",
+        version=__version__,
+        summary="Revenue intelligence for real-estate brokerages.",
+        lifespan=_lifespan,
+        responses={"4XX": {"model": ErrorRead}, "5XX": {"model": ErrorRead}},
+    )
+    app.state.settings = settings or get_settings()
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)  # outside API_PREFIX: load balancers probe it bare
+    return app

@@ -1,0 +1,123 @@
+"""The one table that turns domain errors into HTTP responses.
+
+Every error body has the shape `{"error": code, "detail": message}`. Domain errors carry no
+HTTP codes (dealscope.errors); they get theirs here. 422 is reserved for payload validation.
+Anything unexpected is a 500 that names the request id, so the log line can be found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy.exc
+import structlog
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dealscope.errors import (
+    ConfigurationError,
+    DealScopeError,
+    NotFound,
+    SchemaOutOfDate,
+    ValidationFailed,
+    WarehouseBusy,
+)
+from dealscope.warehouse.tenancy import ScopeViolation
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ErrorMapping:
+    status_code: int
+    code: str
+
+
+# The nearest entry along an exception's MRO wins, so a new subclass inherits its parent's
+# mapping until it gets its own line here.
+ERROR_TABLE: dict[type[Exception], ErrorMapping] = {
+    DealScopeError: ErrorMapping(status.HTTP_400_BAD_REQUEST, "bad_request"),
+    NotFound: ErrorMapping(status.HTTP_404_NOT_FOUND, "not_found"),
+    ValidationFailed: ErrorMapping(status.HTTP_400_BAD_REQUEST, "validation_failed"),
+    ScopeViolation: ErrorMapping(status.HTTP_403_FORBIDDEN, "scope_violation"),
+    WarehouseBusy: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "warehouse_busy"),
+    SchemaOutOfDate: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "schema_out_of_date"),
+    ConfigurationError: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "misconfigured"),
+    # The database going away is an outage, not a bug in the request or in us.
+    sqlalchemy.exc.OperationalError: ErrorMapping(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "warehouse_unavailable"
+    ),
+}
+
+
+def mapping_for(exc: Exception) -> ErrorMapping | None:
+    """The table entry for `exc`, from its nearest mapped class; None when unmapped."""
+    for cls in type(exc).__mro__:
+        mapping = ERROR_TABLE.get(cls)
+        if mapping is not None:
+            return mapping
+    return None
+
+
+def error_response(status_code: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail}, status_code=status_code)
+
+
+async def _mapped_error(request: Request, exc: Exception) -> JSONResponse:
+    mapping = mapping_for(exc)
+    if mapping is None:  # registered only for mapped classes, so this is a programming error
+        return await _unexpected_error(request, exc)
+    log.info("request.failed", error=mapping.code, detail=str(exc))
+    detail = str(exc)
+    if isinstance(exc, sqlalchemy.exc.OperationalError):
+        # The driver's message can name hosts and users; the log has it, the client need not.
+        detail = "the warehouse database is not reachable right now; try again shortly"
+    return error_response(mapping.status_code, mapping.code, detail)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [f"{_location(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+    return error_response(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_request", "; ".join(problems)
+    )
+
+
+_HTTP_CODES = {
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    response = error_response(exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    log.error("request.crashed", exc_info=exc)
+    return error_response(
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        f"an unexpected error occurred; the server log has the details (request id {request_id})",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error the app can raise in the `{"error", "detail"}` shape."""
+    for exc_class in ERROR_TABLE:
+        app.add_exception_handler(exc_class, _mapped_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,1 @@
+"""One router per domain; `dealscope.api.app` mounts them."""
