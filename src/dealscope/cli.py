@@ -1,0 +1,421 @@
+"""The `dealscope` command line: warehouse migrations, servers, data generation, the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import sqlalchemy.exc
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from dealscope.config import Settings, get_settings
+from dealscope.dashboard import APP_PATH as DASHBOARD_APP
+from dealscope.errors import DealScopeError
+from dealscope.kit.processes import port_in_use
+from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
+from dealscope.warehouse.migrate import current_revision, ensure_current, head_revision
+
+if TYPE_CHECKING:
+    from dealscope.demo.loader import LoadResult
+    from dealscope.demo.users import DemoLogin
+    from dealscope.kit.processes import ChildGroup
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _CleanErrors(TyperGroup):
+    """Print expected failures as one line and exit 1, in every command (sub-apps too)."""
+
+    # `ctx` is typer's privately vendored click Context, hence Any.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DealScopeError as exc:
+            _fail(str(exc))
+        except sqlalchemy.exc.OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            _fail(f"cannot reach the warehouse database: {reason}")
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+app = typer.Typer(
+    cls=_CleanErrors,
+    help="DealScope: revenue intelligence for real-estate brokerages.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Warehouse schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+# --- the warehouse ---------------------------------------------------------------------
+
+
+@contextmanager
+def _warehouse(settings: Settings, check_schema: bool = True) -> Iterator[Warehouse]:
+    warehouse = open_warehouse(settings.resolved_database_url)
+    try:
+        if check_schema:
+            ensure_current(warehouse)
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the warehouse schema to this version of DealScope."""
+    from dealscope.warehouse.migrate import upgrade
+
+    settings = get_settings()
+    console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
+    with _warehouse(settings, check_schema=False) as warehouse:
+        before = current_revision(warehouse)
+        upgrade(warehouse)
+        after = current_revision(warehouse)
+    if before == after:
+        console.print(f"Already at revision [bold]{after}[/] (head); nothing to do.")
+    else:
+        console.print(f"Upgraded from {before or 'an empty database'} to [bold]{after}[/] (head).")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the warehouse's schema revision and whether it is current."""
+    settings = get_settings()
+    console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
+    with _warehouse(settings, check_schema=False) as warehouse:
+        revision = current_revision(warehouse)
+    head = head_revision()
+    if revision == head:
+        console.print(f"Revision [bold]{revision}[/] (head): up to date.")
+    else:
+        console.print(
+            f"Revision [bold]{revision or 'none (empty database)'}[/]; this code needs {head}. "
+            "Run `dealscope db upgrade`."
+        )
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the migration does.")],
+) -> None:
+    """Write a new migration for what schema.py changed (the warehouse must be at head)."""
+    from dealscope.warehouse.migrate import new_revision
+
+    settings = get_settings()
+    console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
+    with _warehouse(settings) as warehouse:
+        new_revision(warehouse, message)
+    console.print(f"Wrote a new migration {message!r} under dealscope/warehouse/migrations.")
+
+
+# --- servers ---------------------------------------------------------------------------
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+def _require_free_port(host: str, port: int, what: str, option: str) -> None:
+    if port_in_use(host, port):
+        _fail(
+            f"port {port} on {host} is already in use, so the {what} cannot start there "
+            f"(another DealScope running?); stop it or choose another port with {option}"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default DEALSCOPE_API_PORT).")] = None,
+    log_level: Annotated[LogLevel, typer.Option(help="Log verbosity.")] = LogLevel.INFO,
+) -> None:
+    """Run the API (uvicorn) against the configured warehouse."""
+    import uvicorn
+
+    from dealscope.api.app import create_app
+    from dealscope.kit.logs import configure_logging
+
+    settings = get_settings()
+    host, port = host or settings.api_host, port or settings.api_port
+    _require_free_port(host, port, "API", "--port")
+    with _warehouse(settings):  # fail here, in one line, rather than in the server's startup
+        pass
+    configure_logging(log_level.value.upper())
+    console.print(
+        f"API on http://{host}:{port} (docs at /docs) over "
+        f"{escape(describe_url(settings.resolved_database_url))}"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.value)
+
+
+def dashboard_command(host: str, port: int) -> list[str]:
+    """How to start the Streamlit dashboard (run it with the dashboard folder as cwd, where
+    its .streamlit/config.toml lives)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+@app.command()
+def dashboard(
+    port: Annotated[
+        int | None, typer.Option(help="Port [default: DEALSCOPE_DASHBOARD_PORT].")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    api_url: Annotated[
+        str | None, typer.Option(help="The API [default: DEALSCOPE_API_URL].")
+    ] = None,
+) -> None:
+    """Run the Streamlit dashboard, a client of the API."""
+    from dealscope.kit.processes import stop_process
+
+    settings = get_settings()
+    port = port or settings.dashboard_port
+    _require_free_port(host, port, "dashboard", "--port")
+    api_url = api_url or settings.resolved_api_url
+    console.print(f"Dashboard on http://{host}:{port}, reading the API at {escape(api_url)}")
+    process = subprocess.Popen(
+        dashboard_command(host, port),
+        env=os.environ | {"DEALSCOPE_API_URL": api_url},
+        cwd=DASHBOARD_APP.parent,
+    )
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        code = stop_process(process)  # it got the Ctrl-C as well; give it time to finish
+    raise typer.Exit(0 if code in (0, -2, -15) else code)
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+def _today_utc() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], Callable[[str, float], None]]]:
+    """A rich progress display; yields a factory of `progress(stage, fraction)` callbacks."""
+    with Progress(
+        SpinnerColumn(),
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+
+        def phase(name: str) -> Callable[[str, float], None]:
+            task = progress.add_task(name, total=1.0)
+
+            def report(stage: str, fraction: float) -> None:
+                progress.update(task, description=f"{name}: {stage}", completed=fraction)
+
+            return report
+
+        yield phase
+
+
+def _generate_and_load(
+    warehouse: Warehouse,
+    leads: int,
+    seed: int,
+    end: dt.date,
+    years: float,
+    tenant: str,
+    replace: bool = False,
+) -> LoadResult:
+    from dealscope.demo.generator import BrokerageSpec, generate_brokerage
+    from dealscope.demo.loader import load_brokerage
+
+    spec = BrokerageSpec(leads=leads, seed=seed, end=end, years=years)
+    started = time.perf_counter()
+    with _progress() as phase:
+        brokerage = generate_brokerage(spec, progress=phase("Generating"))
+        result = load_brokerage(
+            warehouse, brokerage, tenant_slug=tenant, replace=replace, progress=phase("Loading")
+        )
+    table = Table(title=f"Tenant {tenant!r} (id {result.tenant_id})")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in sorted(result.rows.items()):
+        table.add_row(name, f"{count:,}")
+    table.add_row("[bold]total[/]", f"[bold]{sum(result.rows.values()):,}[/]")
+    console.print(table)
+    console.print(f"Generated and loaded in {time.perf_counter() - started:.1f} s.")
+    return result
+
+
+@app.command()
+def generate(
+    leads: Annotated[int, typer.Option(min=1, help="How many leads to generate.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")],
+    tenant: Annotated[str, typer.Option(help="Slug of the tenant to load into.")] = "demo",
+    years: Annotated[float, typer.Option(min=0.25, help="Years of history.")] = 3.0,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of the history [default: today, UTC]."),
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace the tenant's data if it exists.")] = False,
+) -> None:
+    """Generate a realistic synthetic brokerage and load it into the warehouse."""
+    settings = get_settings()
+    console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
+    last_day = end.date() if end is not None else _today_utc()
+    with _warehouse(settings) as warehouse:
+        _generate_and_load(warehouse, leads, seed, last_day, years, tenant, replace)
+
+
+# --- the demo --------------------------------------------------------------------------
+
+DEMO_TENANT = "demo"
+_STARTUP_TIMEOUT_SECONDS = 120.0
+
+
+def _prepare_demo_warehouse(settings: Settings, leads: int, seed: int) -> list[DemoLogin]:
+    """Migrate, generate the demo tenant unless it exists, create the demo users; the logins."""
+    from dealscope.demo.loader import find_tenant
+    from dealscope.demo.users import create_demo_users
+    from dealscope.warehouse.migrate import upgrade
+
+    console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
+    with _warehouse(settings, check_schema=False) as warehouse:
+        upgrade(warehouse)
+        tenant_id = find_tenant(warehouse, DEMO_TENANT)
+        if tenant_id is None:
+            console.print(f"Generating the demo brokerage ({leads:,} leads, seed {seed})...")
+            result = _generate_and_load(warehouse, leads, seed, _today_utc(), 3.0, DEMO_TENANT)
+            tenant_id = result.tenant_id
+        else:
+            console.print(
+                f"The demo tenant already exists (id {tenant_id}); using it as it is. "
+                f"To start over, stop the demo and delete {escape(str(settings.duckdb_path))}."
+            )
+        return list(create_demo_users(warehouse, tenant_id))
+
+
+def _print_running(api: str, dashboard_url: str, logins: list[DemoLogin], log_dir: Path) -> None:
+    urls = Table.grid(padding=(0, 2))
+    urls.add_row("Dashboard", dashboard_url)
+    urls.add_row("API docs", f"{api}/docs")
+    urls.add_row("Health", f"{api}/health")
+    console.print("\n[bold green]DealScope demo is running.[/]")
+    console.print(urls)
+    table = Table(title=f"Demo logins (tenant {DEMO_TENANT!r})", title_justify="left")
+    for column in ("email", "password", "role", "who"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.email, login.password, login.role, login.description)
+    console.print(table)
+    console.print(
+        "The accounts are ready for the sign-in that arrives with the auth endpoints. "
+        f"Server logs: {escape(str(log_dir))}\nPress Ctrl-C to stop."
+    )
+
+
+def _report_child(children: ChildGroup, name: str, what: str) -> None:
+    from dealscope.kit.processes import tail
+
+    log_file = children.log_path(name)
+    err_console.print(
+        f"[bold red]error:[/] the {name} {what}; the end of {escape(str(log_file))}:\n"
+        f"{escape(tail(log_file))}",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def demo(
+    leads: Annotated[int, typer.Option(min=1, help="Leads in the generated brokerage.")] = 25_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated brokerage.")] = 42,
+    api_port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
+    dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+) -> None:
+    """Generate a demo brokerage, then run the API and the dashboard until Ctrl-C."""
+    import signal
+    import threading
+
+    from dealscope.config import Environment
+    from dealscope.kit.processes import ChildGroup, ChildSpec, wait_until
+
+    host = "127.0.0.1"  # the demo's default secrets are tolerable only on loopback
+    _require_free_port(host, api_port, "API", "--api-port")
+    _require_free_port(host, dashboard_port, "dashboard", "--dashboard-port")
+    settings = Settings(environment=Environment.DEMO, database_url=None)
+    logins = _prepare_demo_warehouse(settings, leads, seed)
+
+    api, dashboard_url = f"http://{host}:{api_port}", f"http://{host}:{dashboard_port}"
+    env = os.environ | {
+        "DEALSCOPE_ENVIRONMENT": Environment.DEMO.value,
+        "DEALSCOPE_DATA_DIR": str(settings.data_dir),
+        "DEALSCOPE_DATABASE_URL": settings.resolved_database_url,
+        "DEALSCOPE_API_URL": api,
+    }
+    serve_command = [
+        sys.executable, "-m", "dealscope", "serve",
+        "--host", host, "--port", str(api_port), "--log-level", "warning",
+    ]  # fmt: skip
+    specs = [
+        ChildSpec("API", serve_command, f"{api}/health", strict=False),
+        ChildSpec(
+            "dashboard",
+            dashboard_command(host, dashboard_port),
+            f"{dashboard_url}/_stcore/health",
+            cwd=DASHBOARD_APP.parent,
+        ),
+    ]
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+
+    with ChildGroup(specs, env, settings.data_dir / "logs") as children:
+        with console.status("Starting the API and the dashboard..."):
+            ready = wait_until(
+                lambda: not children.not_answering(),
+                lambda: stop.is_set() or children.exited() is not None,
+                _STARTUP_TIMEOUT_SECONDS,
+            )
+        if stop.is_set():
+            raise typer.Exit(0)
+        if not ready:
+            failed = children.exited()
+            if failed is not None:
+                _report_child(children, failed, "exited during startup")
+            for name in [] if failed else children.not_answering():
+                wait = f"did not answer within {_STARTUP_TIMEOUT_SECONDS:.0f} s"
+                _report_child(children, name, wait)
+            raise typer.Exit(1)
+        _print_running(api, dashboard_url, logins, children.log_dir)
+        while not stop.wait(0.5):
+            failed = children.exited()
+            if failed is not None:
+                _report_child(children, failed, "stopped unexpectedly")
+                raise typer.Exit(1)
+        console.print("Stopping the dashboard and the API...")
