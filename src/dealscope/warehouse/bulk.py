@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Protocol
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -26,6 +27,10 @@ class BulkLoader(Protocol):
         """Append every row of `data` (columns named as in `table`); returns the row count."""
         ...
 
+    def execute(self, statement: sa.Executable) -> None:
+        """Run a statement whose values are plain literals (ids, names) in the same transaction."""
+        ...
+
 
 def _checked_columns(table: sa.Table, data: pa.Table) -> list[str]:
     unknown = [name for name in data.column_names if name not in table.c]
@@ -38,9 +43,17 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
+def _literal_sql(statement: sa.Executable, dialect: sa.Dialect) -> str:
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 class _DuckDBLoader:
-    def __init__(self, cursor: object) -> None:
+    def __init__(self, cursor: object, dialect: sa.Dialect) -> None:
         self._cursor = cursor
+        self._dialect = dialect
+
+    def execute(self, statement: sa.Executable) -> None:
+        self._cursor.execute(_literal_sql(statement, self._dialect))  # type: ignore[attr-defined]
 
     def append(self, table: sa.Table, data: pa.Table) -> int:
         columns = _checked_columns(table, data)
@@ -53,7 +66,8 @@ class _DuckDBLoader:
                 f"SELECT {_quoted(columns)} FROM {view}"
             )
         finally:
-            cur.unregister(view)  # type: ignore[attr-defined]
+            with suppress(duckdb.Error):  # an aborted transaction refuses even this
+                cur.unregister(view)  # type: ignore[attr-defined]
         return data.num_rows
 
 
@@ -64,8 +78,13 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 class _PostgresLoader:
-    def __init__(self, connection: object) -> None:
+    def __init__(self, connection: object, dialect: sa.Dialect) -> None:
         self._connection = connection
+        self._dialect = dialect
+
+    def execute(self, statement: sa.Executable) -> None:
+        with self._connection.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(_literal_sql(statement, self._dialect))
 
     def append(self, table: sa.Table, data: pa.Table) -> int:
         columns = _checked_columns(table, data)
@@ -87,7 +106,7 @@ def bulk_load(warehouse: Warehouse) -> Iterator[BulkLoader]:
         cursor = warehouse.duckdb_connection.cursor()
         cursor.execute("BEGIN TRANSACTION")
         try:
-            yield _DuckDBLoader(cursor)
+            yield _DuckDBLoader(cursor, warehouse.engine.dialect)
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
@@ -98,7 +117,7 @@ def bulk_load(warehouse: Warehouse) -> Iterator[BulkLoader]:
         return
     raw = warehouse.engine.raw_connection()
     try:
-        yield _PostgresLoader(raw.driver_connection)
+        yield _PostgresLoader(raw.driver_connection, warehouse.engine.dialect)
     except BaseException:
         raw.rollback()
         raise

@@ -1,0 +1,1 @@
+"""The synthetic brokerage: a seeded, realistic data set for the demo, tests and benchmarks."""
