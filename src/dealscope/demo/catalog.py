@@ -26,8 +26,11 @@ TRANSITION_WEIGHTS = np.array([0.04, 0.26, 0.20, 0.14, 0.14, 0.10, 0.12])
 # and the lognormal spread.
 STAGE_MEDIAN_DAYS = np.array([2.5, 6.0, 5.0, 24.0, 3.0, 34.0])
 STAGE_SIGMA = np.array([0.9, 0.8, 0.8, 0.9, 0.6, 0.25])
-# Median days a deal lingers in a stage before it is marked lost there.
-LOSS_MEDIAN_DAYS = np.array([10.0, 21.0, 30.0, 25.0, 45.0, 10.0, 18.0])
+# Median days a deal lingers in a stage before it is marked lost there (early leads are
+# nurtured for weeks before anyone gives up on them).
+LOSS_MEDIAN_DAYS = np.array([30.0, 50.0, 40.0, 30.0, 45.0, 10.0, 18.0])
+# History simulated before the requested period so that its pipeline starts full, not empty.
+WARM_UP_DAYS = 183
 LOST_REASONS: tuple[tuple[str, ...], ...] = (
     ("no_response", "bad_contact_info"),
     ("unresponsive", "not_ready"),

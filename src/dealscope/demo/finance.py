@@ -103,36 +103,46 @@ def build_operating_costs(rng: np.random.Generator, n_offices: int, origin_day: 
 
 
 def build_targets(leads: Leads, close_day: np.ndarray, gci: np.ndarray, agent: np.ndarray,
-                  team_of_agent: np.ndarray, origin_day: int, horizon_days: int) -> pa.Table:
-    """Plans as a brokerage sets them: last year's pace plus 10%, for every month of the period
-    and the rest of the current year, for the company, each team and each agent."""
+                  team_of_agent: np.ndarray, origin_day: int, horizon_days: int,
+                  steady_from_day: int) -> pa.Table:
+    """Plans as a brokerage sets them: last year's pace plus 10%, for every month from
+    `steady_from_day` to the end of the current year, for the company, teams and agents."""
     months = np.unique(_month_index(origin_day, np.arange(horizon_days, dtype=float)))
-    m0 = months[0] - months[0] % 3  # plans run in whole quarters, through December
+    first = _month_index(origin_day, np.array([float(steady_from_day)]))[0] + 1
+    m0 = first - first % 3  # plans run in whole quarters, through December
+    history = m0 - months[0]  # months on record before the first plan
     months = np.arange(m0, (int(months[-1] // 12) + 1) * 12)
     n_months = len(months)
-    close_month = _month_index(origin_day, close_day) - m0
-    lead_month = _month_index(origin_day, leads.arrival) - m0
-    horizon_month = int(_month_index(origin_day, np.array([horizon_days - 1.0]))[0] - m0)
+    # Month indices count from the first month on record; plans start `history` months in.
+    n_all = history + n_months
+    close_month = _month_index(origin_day, close_day) - (m0 - history)
+    lead_month = _month_index(origin_day, leads.arrival) - (m0 - history)
+    horizon_month = int(_month_index(origin_day, np.array([horizon_days - 1.0]))[0]
+                        - (m0 - history))
 
     def plan(values_by_month: np.ndarray) -> np.ndarray:
-        """Same month last year (3-month smoothed) +10%; the first year is planned at +5% of
-        its own smoothed pace, as no earlier year is on record."""
+        """Same month last year (3-month smoothed) +10% where a steady year is on record;
+        before that, +5% on the month's own smoothed pace."""
         actual = values_by_month[: horizon_month + 1]
         smooth = np.convolve(np.pad(actual, 1, mode="edge"), np.ones(3) / 3, mode="valid")
         target = np.empty(n_months)
-        for m in range(n_months):
-            target[m] = 1.10 * smooth[m - 12] if m >= 12 else 1.05 * smooth[min(m, len(smooth) - 1)]
+        for i in range(n_months):
+            m = history + i
+            if m - 12 >= history:
+                target[i] = 1.10 * smooth[m - 12]
+            else:
+                target[i] = 1.05 * smooth[min(m, len(smooth) - 1)]
         return target
 
     rows: list[tuple[str, int | None, str, np.ndarray]] = []
-    company_gci = np.bincount(close_month, weights=gci, minlength=n_months)[:n_months]
-    company_deals = np.bincount(close_month, minlength=n_months)[:n_months].astype(float)
-    company_leads = np.bincount(lead_month, minlength=n_months)[:n_months].astype(float)
+    company_gci = np.bincount(close_month, weights=gci, minlength=n_all)
+    company_deals = np.bincount(close_month, minlength=n_all).astype(float)
+    company_leads = np.bincount(lead_month, minlength=n_all).astype(float)
     rows.append(("company", None, "gci", plan(company_gci)))
     rows.append(("company", None, "deals_won", np.round(plan(company_deals))))
     rows.append(("company", None, "new_leads", np.round(plan(company_leads))))
     n_agents = len(team_of_agent)
-    agent_gci = np.zeros((n_agents, n_months))
+    agent_gci = np.zeros((n_agents, n_all))
     np.add.at(agent_gci, (agent, close_month), gci)
     agent_targets = np.array([plan(agent_gci[a]) for a in range(n_agents)])
     for a in range(n_agents):

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from dealscope.demo import crm, engagement, finance
-from dealscope.demo.catalog import COMPANY_NAME, TIMEZONE
+from dealscope.demo.catalog import COMPANY_NAME, TIMEZONE, WARM_UP_DAYS
 from dealscope.demo.closings import build_closings
 from dealscope.demo.leads import (
     Calendar,
@@ -60,8 +60,10 @@ SCOPED_REFERENCES: dict[str, str] = {"team": "teams", "agent": "agents"}
 
 @dataclass(frozen=True, kw_only=True)
 class BrokerageSpec:
-    """What to generate: `leads` new inquiries over `years` ending on `end` (inclusive).
-    Returning clients and the people they refer come on top (about 3% more leads)."""
+    """What to generate: `leads` new inquiries over `years` ending on `end` (inclusive), plus
+    six months of earlier history so the period opens with a full pipeline (the leads are
+    spread over both). Returning clients and the people they refer come on top (about 1-3%
+    more leads)."""
 
     end: dt.date
     leads: int = 25_000
@@ -94,7 +96,7 @@ class Brokerage:
 
 
 def build_calendar(end: dt.date, years: float, rates: Callable[[int], np.ndarray]) -> Calendar:
-    horizon = round(years * 365.25)
+    horizon = round(years * 365.25) + WARM_UP_DAYS
     origin_day = (end - dt.date(1970, 1, 1)).days + 1 - horizon
     zone = ZoneInfo(TIMEZONE)
     offsets = np.array([
@@ -165,6 +167,6 @@ def generate_brokerage(spec: BrokerageSpec, progress: Progress | None = None) ->
                                                          cal.origin_day, cal.horizon_days)
     t["targets"] = finance.build_targets(leads, closings.close_day, closings.gci,
                                          leads.agent[closings.lead], org.team, cal.origin_day,
-                                         cal.horizon_days)
+                                         cal.horizon_days, steady_from_day=WARM_UP_DAYS)
     report("done", 1.0)
     return out

@@ -200,7 +200,7 @@ def simulate(rng: np.random.Generator, cal: Calendar, org: Organisation, arrival
                             arrival)
     closes = reached == N_TRANSITIONS
     loss_time = np.where(closes, np.nan, entered_last + A.lognormal(
-        rng, LOSS_MEDIAN_DAYS[np.minimum(reached, N_TRANSITIONS - 1)], 0.7, n))
+        rng, LOSS_MEDIAN_DAYS[np.minimum(reached, N_TRANSITIONS - 1)], 0.9, n))
 
     stage_now = (stage_times <= horizon).sum(axis=1)
     won = closes & (stage_times[:, -1] <= horizon)
