@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from dealscope.config import Settings, get_settings
 from dealscope.dashboard import APP_PATH as DASHBOARD_APP
-from dealscope.errors import DealScopeError
+from dealscope.errors import DealScopeError, ValidationFailed
 from dealscope.kit.processes import port_in_use
 from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
 from dealscope.warehouse.migrate import current_revision, ensure_current, head_revision
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from dealscope.demo.users import DemoLogin
     from dealscope.kit.processes import ChildGroup
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # long paths and URLs stay whole, for copying
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class _CleanErrors(TyperGroup):
@@ -52,7 +52,7 @@ class _CleanErrors(TyperGroup):
 
 
 def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
 
 
@@ -290,6 +290,13 @@ def generate(
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
     last_day = end.date() if end is not None else _today_utc()
     with _warehouse(settings) as warehouse:
+        from dealscope.demo.loader import find_tenant
+
+        if not replace and find_tenant(warehouse, tenant) is not None:
+            # Say so before spending minutes generating what the loader would refuse.
+            raise ValidationFailed(
+                f"tenant {tenant!r} already exists; pass --replace to regenerate its data"
+            )
         _generate_and_load(warehouse, leads, seed, last_day, years, tenant, replace)
 
 
@@ -346,8 +353,7 @@ def _report_child(children: ChildGroup, name: str, what: str) -> None:
     log_file = children.log_path(name)
     err_console.print(
         f"[bold red]error:[/] the {name} {what}; the end of {escape(str(log_file))}:\n"
-        f"{escape(tail(log_file))}",
-        soft_wrap=True,
+        f"{escape(tail(log_file))}"
     )
 
 
