@@ -49,9 +49,16 @@ def dates(origin_day: int, days: np.ndarray) -> pa.Array:
 
 
 def pick(values: Sequence[str | None], index: np.ndarray) -> pa.Array:
-    """`values[index]` as a dictionary-encoded string column (cheap for millions of rows)."""
-    dictionary = pa.array(list(values), type=pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(index, type=pa.int32()), dictionary)
+    """`values[index]` as a dictionary-encoded string column (cheap for millions of rows);
+    a None in `values` gives null."""
+    unique: dict[str, int] = {}
+    for value in values:
+        if value is not None:
+            unique.setdefault(value, len(unique))
+    codes = np.array([-1 if v is None else unique[v] for v in values], dtype=np.int32)
+    picked = codes[np.asarray(index, dtype=np.int64)]
+    indices = pa.array(picked, type=pa.int32(), mask=picked < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(unique), type=pa.string()))
 
 
 def text(*parts: pa.Array | str) -> pa.Array:

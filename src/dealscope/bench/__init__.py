@@ -1,0 +1,1 @@
+"""Benchmarks: named, repeatable measurements written as JSON (`dealscope bench ...`)."""
