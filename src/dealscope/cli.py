@@ -336,8 +336,9 @@ def _print_running(api: str, dashboard_url: str, logins: list[DemoLogin], log_di
     console.print("\n[bold green]DealScope demo is running.[/]")
     console.print(urls)
     table = Table(title=f"Demo logins (tenant {DEMO_TENANT!r})", title_justify="left")
-    for column in ("email", "password", "role", "who"):
-        table.add_column(column)
+    for column in ("email", "password", "role"):
+        table.add_column(column, no_wrap=True, overflow="fold")  # these must be copied whole
+    table.add_column("may see")
     for login in logins:
         table.add_row(login.email, login.password, login.role, login.description)
     console.print(table)
