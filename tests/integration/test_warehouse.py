@@ -62,8 +62,9 @@ def test_ids_are_unique_across_blocks_and_singles(warehouse: Warehouse) -> None:
 
 
 def _tenant(uow_conn: sa.Connection, tenant_id: int, slug: str) -> None:
-    uow_conn.execute(schema.tenants.insert().values(id=tenant_id, slug=slug, name=slug,
-                                                    created_at=NOW))
+    uow_conn.execute(
+        schema.tenants.insert().values(id=tenant_id, slug=slug, name=slug, created_at=NOW)
+    )
 
 
 def test_unit_of_work_commits_all_or_nothing(warehouse: Warehouse) -> None:
@@ -95,11 +96,18 @@ def test_bulk_load_rolls_back_every_table_on_error(warehouse: Warehouse) -> None
 def test_bulk_load_keeps_money_exact(warehouse: Warehouse) -> None:
     amounts = [0.01, 1234567.89, 19.99, 0.1 + 0.2]
     with bulk_load(warehouse) as loader:
-        loader.append(schema.marketing_spend, pa.table({
-            "id": [1, 2, 3, 4], "tenant_id": [1] * 4, "source": ["zillow"] * 4,
-            "spend_month": pa.array([dt.date(2025, 1, 1)] * 4),
-            "amount": [round(a, 2) for a in amounts],
-        }))
+        loader.append(
+            schema.marketing_spend,
+            pa.table(
+                {
+                    "id": [1, 2, 3, 4],
+                    "tenant_id": [1] * 4,
+                    "source": ["zillow"] * 4,
+                    "spend_month": pa.array([dt.date(2025, 1, 1)] * 4),
+                    "amount": [round(a, 2) for a in amounts],
+                }
+            ),
+        )
     with warehouse.engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.sum(schema.marketing_spend.c.amount))).scalar()
     assert str(total) == "1234588.19"  # 0.01 + 1234567.89 + 19.99 + 0.30
@@ -120,18 +128,25 @@ def test_load_writes_every_generated_row_with_consistent_ids(
     warehouse, alpha, beta = two_tenants
     assert find_tenant(warehouse, "alpha") == alpha and find_tenant(warehouse, "nope") is None
     with warehouse.engine.connect() as conn:
-        counts = dict(conn.execute(
-            sa.select(schema.opportunities.c.tenant_id, sa.func.count())
-            .group_by(schema.opportunities.c.tenant_id)).all())
+        counts = dict(
+            conn.execute(
+                sa.select(schema.opportunities.c.tenant_id, sa.func.count()).group_by(
+                    schema.opportunities.c.tenant_id
+                )
+            ).all()
+        )
         # Every deal's contact and agent exist, in the same tenant.
         o, c, a = schema.opportunities, schema.contacts, schema.agents
         orphans = conn.execute(
-            sa.select(sa.func.count()).select_from(o)
+            sa.select(sa.func.count())
+            .select_from(o)
             .outerjoin(c, (c.c.id == o.c.contact_id) & (c.c.tenant_id == o.c.tenant_id))
             .outerjoin(a, (a.c.id == o.c.assigned_agent_id) & (a.c.tenant_id == o.c.tenant_id))
-            .where(sa.or_(c.c.id.is_(None), a.c.id.is_(None)))).scalar()
-        versions = dict(conn.execute(sa.select(schema.tenants.c.slug,
-                                               schema.tenants.c.data_version)).all())
+            .where(sa.or_(c.c.id.is_(None), a.c.id.is_(None)))
+        ).scalar()
+        versions = dict(
+            conn.execute(sa.select(schema.tenants.c.slug, schema.tenants.c.data_version)).all()
+        )
     assert counts[alpha] > 1_500 and counts[beta] > 800
     assert orphans == 0
     assert versions == {"alpha": 1, "beta": 1}
@@ -147,16 +162,22 @@ def test_replacing_a_tenant_swaps_its_data_and_leaves_others(
     result = load_brokerage(warehouse, again, "alpha", replace=True)
     assert result.tenant_id == alpha
     with warehouse.engine.connect() as conn:
-        agents = dict(conn.execute(sa.select(schema.agents.c.tenant_id, sa.func.count())
-                                   .group_by(schema.agents.c.tenant_id)).all())
-        version = conn.execute(sa.select(schema.tenants.c.data_version)
-                               .where(schema.tenants.c.id == alpha)).scalar()
+        agents = dict(
+            conn.execute(
+                sa.select(schema.agents.c.tenant_id, sa.func.count()).group_by(
+                    schema.agents.c.tenant_id
+                )
+            ).all()
+        )
+        version = conn.execute(
+            sa.select(schema.tenants.c.data_version).where(schema.tenants.c.id == alpha)
+        ).scalar()
     assert agents == {alpha: 5, beta: 8}
     assert version == 2
 
 
 def test_tenancy_scopes_ibis_and_sqlalchemy_reads(two_tenants: tuple[Warehouse, int, int]) -> None:
-    warehouse, alpha, beta = two_tenants
+    warehouse, alpha, _beta = two_tenants
     con = warehouse.ibis()
     deals = con.table("opportunities")
     tenant = scope_table(deals, "opportunities", TenantScope(alpha))
@@ -166,16 +187,22 @@ def test_tenancy_scopes_ibis_and_sqlalchemy_reads(two_tenants: tuple[Warehouse, 
     mine = scope_table(deals, "opportunities", TenantScope.for_agents(alpha, [some_agent]))
     assert set(mine.execute().assigned_agent_id) == {some_agent}
     expected = int((frame.assigned_agent_id == some_agent).sum())
-    stmt = scope_select(sa.select(sa.func.count()).select_from(schema.opportunities),
-                        schema.opportunities, TenantScope.for_agents(alpha, [some_agent]))
+    stmt = scope_select(
+        sa.select(sa.func.count()).select_from(schema.opportunities),
+        schema.opportunities,
+        TenantScope.for_agents(alpha, [some_agent]),
+    )
     with warehouse.engine.connect() as conn:
         assert conn.execute(stmt).scalar() == expected
     # Shared market data stays visible to an agent; company money does not.
     listings = scope_table(con.table("listings"), "listings", TenantScope.for_agents(alpha, [1]))
     assert listings.count().execute() > 0
     with pytest.raises(ScopeViolation, match="marketing_spend"):
-        scope_table(con.table("marketing_spend"), "marketing_spend",
-                    TenantScope.for_agents(alpha, [some_agent]))
+        scope_table(
+            con.table("marketing_spend"),
+            "marketing_spend",
+            TenantScope.for_agents(alpha, [some_agent]),
+        )
     with pytest.raises(ScopeViolation, match="no tenant data"):
         scope_table(con.table("id_allocator"), "id_allocator", TenantScope(alpha))
 

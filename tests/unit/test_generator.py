@@ -60,8 +60,11 @@ def test_every_reference_points_at_an_existing_row(frames: dict[str, pd.DataFram
 
 def test_source_mix_follows_the_configured_shares(frames: dict[str, pd.DataFrame]) -> None:
     first_gen = frames["opportunities"][~frames["opportunities"].is_repeat]
-    first_gen = first_gen[~first_gen.contact_id.isin(
-        frames["contacts"].loc[frames["contacts"].referred_by_contact_id.notna(), "id"])]
+    first_gen = first_gen[
+        ~first_gen.contact_id.isin(
+            frames["contacts"].loc[frames["contacts"].referred_by_contact_id.notna(), "id"]
+        )
+    ]
     share = first_gen.source.value_counts(normalize=True)
     for source in SOURCES:
         # The configured share drifts by share_growth over the period; the mean is halfway.
@@ -89,7 +92,8 @@ def test_stage_durations_have_the_configured_medians(frames: dict[str, pd.DataFr
     history = frames["stage_history"]
     moves = history[history.from_stage.notna() & (history.to_stage != "lost")]
     entered = history[["opportunity_id", "to_stage", "changed_at"]].rename(
-        columns={"to_stage": "from_stage", "changed_at": "entered_at"})
+        columns={"to_stage": "from_stage", "changed_at": "entered_at"}
+    )
     moves = moves.merge(entered, on=["opportunity_id", "from_stage"])
     days = (moves.changed_at - moves.entered_at).dt.total_seconds() / 86400
     median = days.groupby(moves.from_stage).median()
@@ -150,10 +154,13 @@ def test_slow_speed_to_lead_converts_worse(frames: dict[str, pd.DataFrame]) -> N
 
 def test_gci_splits_add_up_to_the_cent(frames: dict[str, pd.DataFrame]) -> None:
     tx = frames["transactions"]
-    cents = {c: np.round(tx[c] * 100).astype(np.int64)
-             for c in ("gci", "referral_fee", "agent_commission", "company_dollar")}
-    assert (cents["gci"] - cents["referral_fee"] - cents["agent_commission"]
-            == cents["company_dollar"]).all()
+    cents = {
+        c: np.round(tx[c] * 100).astype(np.int64)
+        for c in ("gci", "referral_fee", "agent_commission", "company_dollar")
+    }
+    assert (
+        cents["gci"] - cents["referral_fee"] - cents["agent_commission"] == cents["company_dollar"]
+    ).all()
     assert (np.round(tx.sale_price * tx.commission_rate * 100) == cents["gci"]).all()
     zillow = tx[tx.source == "zillow"]
     assert (zillow.referral_fee / zillow.gci).round(4).eq(0.35).mean() > 0.9  # portal fee
@@ -194,13 +201,18 @@ def test_conversations_carry_sentiment_that_matches_the_outcome(
 ) -> None:
     messages, opps = frames["messages"], frames["opportunities"]
     inbound = messages[messages.direction == "inbound"]
-    outcome = opps.groupby("contact_id").status.agg(lambda s: "won" if (s == "won").any()
-                                                    else ("lost" if (s == "lost").all() else "open"))
+    outcome = opps.groupby("contact_id").status.agg(
+        lambda s: "won" if (s == "won").any() else ("lost" if (s == "lost").all() else "open")
+    )
     inbound = inbound.assign(outcome=outcome.reindex(inbound.contact_id).to_numpy())
     positive = inbound.body.isin(INBOUND_POSITIVE)
     negative = inbound.body.isin(INBOUND_NEGATIVE)
-    assert positive[inbound.outcome == "won"].mean() > 2 * positive[inbound.outcome == "lost"].mean()
-    assert negative[inbound.outcome == "lost"].mean() > 3 * negative[inbound.outcome == "won"].mean()
+    assert (
+        positive[inbound.outcome == "won"].mean() > 2 * positive[inbound.outcome == "lost"].mean()
+    )
+    assert (
+        negative[inbound.outcome == "lost"].mean() > 3 * negative[inbound.outcome == "won"].mean()
+    )
     outbound = messages[messages.direction == "outbound"]
     assert outbound.body.str.match(r"^(Hi|Hello|Good morning|Hey) [A-Z][a-z]+, ").all()
 
@@ -227,7 +239,9 @@ def test_market_share_and_listings(frames: dict[str, pd.DataFrame]) -> None:
     ours = "Summit Ridge Realty"
     sides = (closed.list_office_name == ours).sum() + (closed.buyer_office_name == ours).sum()
     assert sides / (2 * len(closed)) == pytest.approx(OUR_MARKET_SHARE, rel=0.15)
-    assert {"Active", "Pending", "Expired", "Withdrawn", "Canceled"} <= set(listings.standard_status)
+    assert {"Active", "Pending", "Expired", "Withdrawn", "Canceled"} <= set(
+        listings.standard_status
+    )
     assert (closed.close_price / closed.list_price).between(0.8, 1.1).all()
     assert listings.listing_key.is_unique
     # Our transactions are on the MLS under their listing key.
@@ -248,7 +262,9 @@ def test_money_and_plans(brokerage: Brokerage, frames: dict[str, pd.DataFrame]) 
     company = targets[(targets.scope == "company") & (targets.metric == "gci")]
     quarters = company[company.grain == "quarter"].set_index("period_start").value
     months = company[company.grain == "month"]
-    months = months.assign(q=pd.to_datetime(months.period_start).dt.to_period("Q").dt.start_time.dt.date)
+    months = months.assign(
+        q=pd.to_datetime(months.period_start).dt.to_period("Q").dt.start_time.dt.date
+    )
     assert np.allclose(months.groupby("q").value.sum().loc[quarters.index], quarters, atol=0.05)
     # Plans run to the end of the current year and start after the warm-up history.
     assert max(company.period_start) == dt.date(END.year, 12, 1)

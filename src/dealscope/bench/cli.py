@@ -22,21 +22,30 @@ OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Folder for t
 def generate(
     sizes: Annotated[str, typer.Option(help="Comma-separated lead counts.")] = "100000,1000000",
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
-    database_url: Annotated[str | None, typer.Option(
-        help="Write into this warehouse instead of a temporary DuckDB file.")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Write into this warehouse instead of a temporary DuckDB file."),
+    ] = None,
     output: OutputOption = Path("bench-results"),
 ) -> None:
     """Time `dealscope generate` (simulate + bulk write) at each size."""
     try:
         counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
     except ValueError:
-        raise typer.BadParameter(f"--sizes must be whole numbers separated by commas, got {sizes!r}") from None
+        raise typer.BadParameter(
+            f"--sizes must be whole numbers separated by commas, got {sizes!r}"
+        ) from None
     figures = bench_generate(counts, seed=seed, database_url=database_url)
     path = BenchResult("generate", figures).write(output)
     table = Table("leads", "generate s", "write s", "total s", "rows", "rows/s")
     for run in figures["runs"]:
-        table.add_row(f"{run['leads']:,}", f"{run['generate_seconds']:.1f}",
-                      f"{run['write_seconds']:.1f}", f"{run['total_seconds']:.1f}",
-                      f"{run['rows_written']:,}", f"{run['rows_per_second']:,}")
+        table.add_row(
+            f"{run['leads']:,}",
+            f"{run['generate_seconds']:.1f}",
+            f"{run['write_seconds']:.1f}",
+            f"{run['total_seconds']:.1f}",
+            f"{run['rows_written']:,}",
+            f"{run['rows_per_second']:,}",
+        )
     console.print(table)
     console.print(f"peak memory {figures['peak_rss_mib']:,.0f} MiB; result written to {path}")

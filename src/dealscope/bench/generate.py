@@ -18,7 +18,9 @@ from dealscope.warehouse.migrate import upgrade
 BENCH_END = dt.date(2026, 6, 30)
 
 
-def bench_generate(sizes: list[int], seed: int = 42, database_url: str | None = None) -> dict[str, Any]:
+def bench_generate(
+    sizes: list[int], seed: int = 42, database_url: str | None = None
+) -> dict[str, Any]:
     """For each size: seconds to simulate, seconds to write, rows written, peak memory.
     Writes to a fresh DuckDB file in a temporary folder unless `database_url` is given
     (then into a tenant named bench-<size>, replaced on each run)."""
@@ -34,16 +36,22 @@ def bench_generate(sizes: list[int], seed: int = 42, database_url: str | None = 
                 result = load_brokerage(warehouse, brokerage, f"bench-{size}", replace=True)
                 finished = time.perf_counter()
         rows = sum(result.rows.values())
-        runs.append({
-            "leads": size,
-            "backend": url.split(":", 1)[0],
-            "generate_seconds": round(simulated - started, 3),
-            "write_seconds": round(finished - simulated, 3),
-            "total_seconds": round(finished - started, 3),
-            "rows_written": rows,
-            "rows_per_second": round(rows / (finished - started)),
-            "rows_by_table": result.rows,
-        })
+        runs.append(
+            {
+                "leads": size,
+                "backend": url.split(":", 1)[0],
+                "generate_seconds": round(simulated - started, 3),
+                "write_seconds": round(finished - simulated, 3),
+                "total_seconds": round(finished - started, 3),
+                "rows_written": rows,
+                "rows_per_second": round(rows / (finished - started)),
+                "rows_by_table": result.rows,
+            }
+        )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"runs": runs, "peak_rss_mib": round(peak_mib, 1), "seed": seed,
-            "target": "1,000,000 leads in under 120 s on 2 cores"}
+    return {
+        "runs": runs,
+        "peak_rss_mib": round(peak_mib, 1),
+        "seed": seed,
+        "target": "1,000,000 leads in under 120 s on 2 cores",
+    }

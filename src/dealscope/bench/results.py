@@ -28,8 +28,11 @@ def machine_info() -> dict[str, Any]:
     cpu = platform.processor()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
-                 if ln.startswith("model name")]
+        names = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
         cpu = names[0] if names else cpu
     return {
         "cpu": cpu,
@@ -47,8 +50,14 @@ def machine_info() -> dict[str, Any]:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=False, cwd=Path(__file__).parent, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -65,7 +74,17 @@ class BenchResult:
         directory.mkdir(parents=True, exist_ok=True)
         stamp = self.started_at.replace(":", "").replace("-", "")[:15]
         path = directory / f"{self.name}-{stamp}.json"
-        path.write_text(json.dumps(
-            {"name": self.name, "started_at": self.started_at, "figures": self.figures,
-             "machine": self.machine}, indent=2, default=str) + "\n")
+        path.write_text(
+            json.dumps(
+                {
+                    "name": self.name,
+                    "started_at": self.started_at,
+                    "figures": self.figures,
+                    "machine": self.machine,
+                },
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
         return path

@@ -12,14 +12,19 @@ US_PER_DAY = 86_400_000_000
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-def lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: np.ndarray | float,
-              size: int | tuple[int, ...]) -> np.ndarray:
+def lognormal(
+    rng: np.random.Generator,
+    median: np.ndarray | float,
+    sigma: np.ndarray | float,
+    size: int | tuple[int, ...],
+) -> np.ndarray:
     """Draws whose median is `median` and whose log has standard deviation `sigma`."""
     return np.asarray(median) * np.exp(rng.normal(0.0, 1.0, size) * np.asarray(sigma))
 
 
-def categorical(rng: np.random.Generator, weights: Sequence[float] | np.ndarray,
-                size: int) -> np.ndarray:
+def categorical(
+    rng: np.random.Generator, weights: Sequence[float] | np.ndarray, size: int
+) -> np.ndarray:
     """Indices drawn with probability proportional to `weights` (int64)."""
     cdf = np.cumsum(np.asarray(weights, dtype=float))
     return np.searchsorted(cdf / cdf[-1], rng.random(size), side="right").astype(np.int64)

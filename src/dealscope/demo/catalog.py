@@ -14,7 +14,13 @@ import numpy as np
 # --- the pipeline ---------------------------------------------------------------------
 
 STAGES: tuple[str, ...] = (
-    "new", "contacted", "qualified", "appointment", "showing", "offer", "under_contract",
+    "new",
+    "contacted",
+    "qualified",
+    "appointment",
+    "showing",
+    "offer",
+    "under_contract",
     "closed_won",
 )
 LOST = "lost"
@@ -62,21 +68,94 @@ class Source:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("zillow", 0.24, -0.15, 0.030, 12.0, 900.0, 0.35, 0.88, "portal", "zillow",
-           "portal_lead", 0.8),
-    Source("realtor_com", 0.12, -0.05, 0.022, 38.0, 0.0, 0.0, 0.85, "portal", "realtor.com",
-           "portal_lead", 0.7),
-    Source("website", 0.14, 0.10, 0.028, 0.0, 2500.0, 0.0, 0.55, "organic", "google",
-           "form_submit", 2.2),
+    Source(
+        "zillow",
+        0.24,
+        -0.15,
+        0.030,
+        12.0,
+        900.0,
+        0.35,
+        0.88,
+        "portal",
+        "zillow",
+        "portal_lead",
+        0.8,
+    ),
+    Source(
+        "realtor_com",
+        0.12,
+        -0.05,
+        0.022,
+        38.0,
+        0.0,
+        0.0,
+        0.85,
+        "portal",
+        "realtor.com",
+        "portal_lead",
+        0.7,
+    ),
+    Source(
+        "website",
+        0.14,
+        0.10,
+        0.028,
+        0.0,
+        2500.0,
+        0.0,
+        0.55,
+        "organic",
+        "google",
+        "form_submit",
+        2.2,
+    ),
     Source("referral", 0.08, 0.0, 0.160, 0.0, 0.0, 0.25, 0.60, "referral", None, "call", 0.3),
-    Source("sphere", 0.07, 0.0, 0.200, 0.0, 1500.0, 0.0, 0.55, "email", "newsletter", "call",
-           0.6),
-    Source("open_house", 0.09, 0.0, 0.050, 45.0, 0.0, 0.0, 0.80, "offline", None,
-           "open_house_signin", 0.4),
-    Source("paid_social", 0.16, 0.45, 0.009, 16.0, 0.0, 0.0, 0.70, "paid_social", "facebook",
-           "form_submit", 2.0, "fbclid"),
-    Source("paid_search", 0.10, 0.10, 0.018, 32.0, 0.0, 0.0, 0.75, "cpc", "google",
-           "form_submit", 1.6, "gclid"),
+    Source("sphere", 0.07, 0.0, 0.200, 0.0, 1500.0, 0.0, 0.55, "email", "newsletter", "call", 0.6),
+    Source(
+        "open_house",
+        0.09,
+        0.0,
+        0.050,
+        45.0,
+        0.0,
+        0.0,
+        0.80,
+        "offline",
+        None,
+        "open_house_signin",
+        0.4,
+    ),
+    Source(
+        "paid_social",
+        0.16,
+        0.45,
+        0.009,
+        16.0,
+        0.0,
+        0.0,
+        0.70,
+        "paid_social",
+        "facebook",
+        "form_submit",
+        2.0,
+        "fbclid",
+    ),
+    Source(
+        "paid_search",
+        0.10,
+        0.10,
+        0.018,
+        32.0,
+        0.0,
+        0.0,
+        0.75,
+        "cpc",
+        "google",
+        "form_submit",
+        1.6,
+        "gclid",
+    ),
 )
 SOURCE_KEYS = tuple(s.key for s in SOURCES)
 SOURCE_INDEX = {s.key: i for i, s in enumerate(SOURCES)}
@@ -161,8 +240,32 @@ MONTH_SEASONALITY = np.array(
 WEEKDAY_SEASONALITY = np.array([1.10, 1.05, 1.00, 1.00, 0.90, 0.95, 1.00])
 # Share of inquiries by local hour of day (people browse at lunch and in the evening).
 HOUR_WEIGHTS = np.array(
-    [0.4, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 1.6, 2.6, 3.4, 4.0, 4.4,
-     4.8, 4.6, 4.2, 4.0, 4.0, 4.3, 4.8, 5.4, 5.6, 4.6, 2.8, 1.2]
+    [
+        0.4,
+        0.2,
+        0.1,
+        0.1,
+        0.1,
+        0.3,
+        0.8,
+        1.6,
+        2.6,
+        3.4,
+        4.0,
+        4.4,
+        4.8,
+        4.6,
+        4.2,
+        4.0,
+        4.0,
+        4.3,
+        4.8,
+        5.4,
+        5.6,
+        4.6,
+        2.8,
+        1.2,
+    ]
 )
 MORTGAGE_RATE_MEAN = 6.6  # %, the level the weekly 30-year rate reverts to
 
@@ -181,57 +284,102 @@ OUR_MARKET_SHARE = 0.08  # of the metro's closed sides, roughly; competitors tak
 
 # --- people ---------------------------------------------------------------------------
 
-FIRST_NAMES = (
-    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
-    "Richard Susan Joseph Jessica Thomas Sarah Christopher Karen Charles Lisa Daniel Nancy "
-    "Matthew Betty Anthony Sandra Mark Margaret Donald Ashley Steven Kimberly Andrew Emily "
-    "Paul Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Melissa George Deborah "
-    "Timothy Stephanie Ronald Rebecca Jason Sharon Edward Laura Jeffrey Cynthia Ryan Amy "
-    "Jacob Kathleen Gary Angela Nicholas Shirley Eric Brenda Jonathan Emma Stephen Anna "
-    "Larry Pamela Justin Nicole Scott Samantha Brandon Katherine Benjamin Christine Samuel "
-    "Helen Gregory Debra Alexander Rachel Patrick Carolyn Frank Janet Raymond Maria Jack "
-    "Olivia Dennis Heather Jerry Diane Tyler Julie Aaron Joyce Jose Victoria Adam Ruth Nathan "
-    "Virginia Henry Lauren Zachary Kelly Douglas Christina Peter Joan Kyle Evelyn Noah Judith "
-    "Ethan Andrea Jeremy Hannah Walter Megan Christian Cheryl Keith Jacqueline Roger Martha "
-    "Terry Madison Austin Teresa Sean Gloria Gerald Sara Carl Janice Harold Ann Dylan Kathryn "
-    "Arthur Abigail Lawrence Sophia Jordan Frances Jesse Jean Bryan Alice Billy Judy Bruce "
-    "Isabella Gabriel Julia Joe Grace Logan Amber Alan Denise Juan Danielle Albert Marilyn "
-    "Willie Beverly Elijah Charlotte Wayne Natalie Randy Theresa Vincent Diana Mason Brittany "
-    "Roy Doris Ralph Kayla Bobby Alexis Russell Lori Bradley Marie Philip Mia Eugene Priya "
-    "Wei Mei Hiroshi Yuki Carlos Lucia Miguel Sofia Diego Camila Ahmed Fatima Omar Aisha"
-).split()
-LAST_NAMES = (
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-    "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-    "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott "
-    "Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter "
-    "Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart Morris "
-    "Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly Howard "
-    "Ramos Kim Cox Ward Richardson Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz "
-    "Hughes Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Jimenez Powell Jenkins "
-    "Perry Russell Sullivan Bell Coleman Butler Henderson Barnes Gonzales Fisher Vasquez "
-    "Simmons Romero Jordan Patterson Alexander Hamilton Graham Reynolds Griffin Wallace Moreno "
-    "West Cole Hayes Bryant Herrera Gibson Ellis Tran Medina Aguilar Stevens Murray Ford Castro "
-    "Marshall Owens Harrison Fernandez McDonald Woods Washington Kennedy Wells Vargas Henry "
-    "Chen Freeman Webb Tucker Guzman Burns Crawford Olson Simpson Porter Hunter Gordon Mendez "
-    "Silva Shaw Snyder Mason Dixon Munoz Hunt Hicks Holmes Palmer Wagner Black Robertson Boyd "
-    "Rose Stone Salazar Fox Warren Mills Meyer Rice Schmidt Garza Daniels Ferguson Nichols "
-    "Stephens Soto Weaver Ryan Gardner Payne Grant Dunn Kelley Spencer Hawkins Arnold Pierce "
-    "Hansen Peters Santos Hart Bradley Knight Elliott Cunningham Duncan Armstrong Hudson Carroll"
-).split()
+_FIRST_NAMES = """
+James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara
+Richard Susan Joseph Jessica Thomas Sarah Christopher Karen Charles Lisa Daniel Nancy
+Matthew Betty Anthony Sandra Mark Margaret Donald Ashley Steven Kimberly Andrew Emily Paul
+Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Melissa George Deborah Timothy
+Stephanie Ronald Rebecca Jason Sharon Edward Laura Jeffrey Cynthia Ryan Amy Jacob Kathleen
+Gary Angela Nicholas Shirley Eric Brenda Jonathan Emma Stephen Anna Larry Pamela Justin
+Nicole Scott Samantha Brandon Katherine Benjamin Christine Samuel Helen Gregory Debra
+Alexander Rachel Patrick Carolyn Frank Janet Raymond Maria Jack Olivia Dennis Heather
+Jerry Diane Tyler Julie Aaron Joyce Jose Victoria Adam Ruth Nathan Virginia Henry Lauren
+Zachary Kelly Douglas Christina Peter Joan Kyle Evelyn Noah Judith Ethan Andrea Jeremy
+Hannah Walter Megan Christian Cheryl Keith Jacqueline Roger Martha Terry Madison Austin
+Teresa Sean Gloria Gerald Sara Carl Janice Harold Ann Dylan Kathryn Arthur Abigail
+Lawrence Sophia Jordan Frances Jesse Jean Bryan Alice Billy Judy Bruce Isabella Gabriel
+Julia Joe Grace Logan Amber Alan Denise Juan Danielle Albert Marilyn Willie Beverly Elijah
+Charlotte Wayne Natalie Randy Theresa Vincent Diana Mason Brittany Roy Doris Ralph Kayla
+Bobby Alexis Russell Lori Bradley Marie Philip Mia Eugene Priya Wei Mei Hiroshi Yuki
+Carlos Lucia Miguel Sofia Diego Camila Ahmed Fatima Omar Aisha
+"""
+FIRST_NAMES = tuple(_FIRST_NAMES.split())
+_LAST_NAMES = """
+Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez
+Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White
+Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres
+Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts
+Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart Morris Morales
+Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly Howard Ramos
+Kim Cox Ward Richardson Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz Hughes
+Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Jimenez Powell Jenkins Perry
+Russell Sullivan Bell Coleman Butler Henderson Barnes Gonzales Fisher Vasquez Simmons
+Romero Jordan Patterson Alexander Hamilton Graham Reynolds Griffin Wallace Moreno West
+Cole Hayes Bryant Herrera Gibson Ellis Tran Medina Aguilar Stevens Murray Ford Castro
+Marshall Owens Harrison Fernandez McDonald Woods Washington Kennedy Wells Vargas Henry
+Chen Freeman Webb Tucker Guzman Burns Crawford Olson Simpson Porter Hunter Gordon Mendez
+Silva Shaw Snyder Mason Dixon Munoz Hunt Hicks Holmes Palmer Wagner Black Robertson Boyd
+Rose Stone Salazar Fox Warren Mills Meyer Rice Schmidt Garza Daniels Ferguson Nichols
+Stephens Soto Weaver Ryan Gardner Payne Grant Dunn Kelley Spencer Hawkins Arnold Pierce
+Hansen Peters Santos Hart Bradley Knight Elliott Cunningham Duncan Armstrong Hudson
+Carroll
+"""
+LAST_NAMES = tuple(_LAST_NAMES.split())
 EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "att.net")
 STREET_NAMES = (
-    "Oak", "Cedar", "Pecan", "Live Oak", "Bluebonnet", "Mesquite", "Barton", "Riverside",
-    "Lamar", "Congress", "Mopac", "Shoal Creek", "Bee Caves", "Brodie", "Slaughter", "Parmer",
-    "Spicewood", "Balcones", "Manchaca", "Cameron", "Wells Branch", "Palm Valley", "Ronald Reagan",
+    "Oak",
+    "Cedar",
+    "Pecan",
+    "Live Oak",
+    "Bluebonnet",
+    "Mesquite",
+    "Barton",
+    "Riverside",
+    "Lamar",
+    "Congress",
+    "Mopac",
+    "Shoal Creek",
+    "Bee Caves",
+    "Brodie",
+    "Slaughter",
+    "Parmer",
+    "Spicewood",
+    "Balcones",
+    "Manchaca",
+    "Cameron",
+    "Wells Branch",
+    "Palm Valley",
+    "Ronald Reagan",
 )
 STREET_SUFFIXES = ("St", "Dr", "Ln", "Ave", "Blvd", "Ct", "Trl", "Cv", "Way", "Pass")
 OFFICE_NAMES = ("Downtown", "Westlake", "Round Rock", "Cedar Park", "South Austin", "Georgetown")
 TEAM_NAMES = (
-    "Apex", "Bluebonnet", "Capitol", "Cypress", "Hill Country", "Lakeline", "Limestone",
-    "Live Oak", "Pecan Street", "Riverside", "Rainey", "Sunset", "Trailhead", "Zilker",
-    "Barton Springs", "Mueller", "Domain", "Brushy Creek", "San Gabriel", "Onion Creek",
-    "Walnut Creek", "Bull Creek", "Shoal Creek", "Pedernales", "Colorado", "Llano",
+    "Apex",
+    "Bluebonnet",
+    "Capitol",
+    "Cypress",
+    "Hill Country",
+    "Lakeline",
+    "Limestone",
+    "Live Oak",
+    "Pecan Street",
+    "Riverside",
+    "Rainey",
+    "Sunset",
+    "Trailhead",
+    "Zilker",
+    "Barton Springs",
+    "Mueller",
+    "Domain",
+    "Brushy Creek",
+    "San Gabriel",
+    "Onion Creek",
+    "Walnut Creek",
+    "Bull Creek",
+    "Shoal Creek",
+    "Pedernales",
+    "Colorado",
+    "Llano",
 )
 SPLIT_PLANS: tuple[tuple[str, float, float], ...] = (
     # name, agent share of GCI, annual company-dollar cap

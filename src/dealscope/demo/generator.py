@@ -40,17 +40,29 @@ REFERENCES: dict[str, dict[str, str]] = {
     "agents": {"office_id": "offices", "team_id": "teams"},
     "pipeline_stages": {"pipeline_id": "pipelines"},
     "contacts": {"assigned_agent_id": "agents", "referred_by_contact_id": "contacts"},
-    "opportunities": {"contact_id": "contacts", "pipeline_id": "pipelines",
-                      "assigned_agent_id": "agents"},
+    "opportunities": {
+        "contact_id": "contacts",
+        "pipeline_id": "pipelines",
+        "assigned_agent_id": "agents",
+    },
     "stage_history": {"opportunity_id": "opportunities", "agent_id": "agents"},
     "touchpoints": {"contact_id": "contacts"},
-    "activities": {"contact_id": "contacts", "opportunity_id": "opportunities",
-                   "agent_id": "agents"},
+    "activities": {
+        "contact_id": "contacts",
+        "opportunity_id": "opportunities",
+        "agent_id": "agents",
+    },
     "messages": {"contact_id": "contacts", "agent_id": "agents"},
-    "appointments": {"contact_id": "contacts", "opportunity_id": "opportunities",
-                     "agent_id": "agents"},
-    "transactions": {"opportunity_id": "opportunities", "contact_id": "contacts",
-                     "agent_id": "agents"},
+    "appointments": {
+        "contact_id": "contacts",
+        "opportunity_id": "opportunities",
+        "agent_id": "agents",
+    },
+    "transactions": {
+        "opportunity_id": "opportunities",
+        "contact_id": "contacts",
+        "agent_id": "agents",
+    },
     "recommendations": {"contact_id": "contacts", "agent_id": "agents"},
     "operating_costs": {"office_id": "offices"},
 }
@@ -95,17 +107,25 @@ class Brokerage:
         return {name: table.num_rows for name, table in self.tables.items()}
 
 
+def _utc_offset_hours(zone: ZoneInfo, epoch_day: int) -> float:
+    """The zone's offset from UTC at noon UTC of a day (negative west of Greenwich)."""
+    noon = dt.datetime(1970, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=epoch_day)
+    offset = noon.astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset.total_seconds() / 3600.0
+
+
 def build_calendar(end: dt.date, years: float, rates: Callable[[int], np.ndarray]) -> Calendar:
     horizon = round(years * 365.25) + WARM_UP_DAYS
     origin_day = (end - dt.date(1970, 1, 1)).days + 1 - horizon
     zone = ZoneInfo(TIMEZONE)
-    offsets = np.array([
-        zone.utcoffset(dt.datetime(1970, 1, 1, 12) + dt.timedelta(days=origin_day + d))
-        .total_seconds() / 3600.0  # type: ignore[union-attr]
-        for d in range(horizon)
-    ])
-    return Calendar(horizon_days=horizon, origin_day=origin_day, utc_offset_hours=offsets,
-                    mortgage_rate=rates(horizon))
+    offsets = np.array([_utc_offset_hours(zone, origin_day + d) for d in range(horizon)])
+    return Calendar(
+        horizon_days=horizon,
+        origin_day=origin_day,
+        utc_offset_hours=offsets,
+        mortgage_rate=rates(horizon),
+    )
 
 
 def generate_brokerage(spec: BrokerageSpec, progress: Progress | None = None) -> Brokerage:
@@ -128,9 +148,17 @@ def generate_brokerage(spec: BrokerageSpec, progress: Progress | None = None) ->
     arrival = draw_arrivals(rng, cal, spec.leads)
     source = draw_sources(rng, arrival, horizon)
     agent = assign_agents(rng, org, arrival)
-    first = simulate(rng, cal, org, arrival, source, agent, contact=np.arange(spec.leads),
-                     is_repeat=np.zeros(spec.leads, bool),
-                     referred_by=np.full(spec.leads, -1))
+    first = simulate(
+        rng,
+        cal,
+        org,
+        arrival,
+        source,
+        agent,
+        contact=np.arange(spec.leads),
+        is_repeat=np.zeros(spec.leads, bool),
+        referred_by=np.full(spec.leads, -1),
+    )
     more = returning_business(rng, cal, org, first, next_contact=spec.leads)
     leads = Leads.concat([first, more]) if more is not None else first
     _, creating_lead = np.unique(leads.contact, return_index=True)
@@ -144,29 +172,41 @@ def generate_brokerage(spec: BrokerageSpec, progress: Progress | None = None) ->
     report("journeys and conversations", 0.4)
     t["touchpoints"] = engagement.build_touchpoints(rng, cal, leads, creating_lead, conv, origin_us)
     t["activities"] = engagement.build_activities(rng, leads, org, horizon, origin_us)
-    t["messages"] = engagement.build_messages(rng, leads, org, t["contacts"]["first_name"]
-                                              .combine_chunks(), horizon, origin_us)
+    t["messages"] = engagement.build_messages(
+        rng, leads, org, t["contacts"]["first_name"].combine_chunks(), horizon, origin_us
+    )
     t["appointments"] = engagement.build_appointments(rng, leads, horizon, origin_us)
 
     report("closings and market", 0.7)
     closings = build_closings(rng, leads, org, cal.origin_day, origin_us)
     market = build_market(rng, cal, leads, closings, org, origin_us)
-    t["transactions"] = closings.table.append_column("listing_key",
-                                                      pa.array(market.key_of_closing, pa.string()))
+    t["transactions"] = closings.table.append_column(
+        "listing_key", pa.array(market.key_of_closing, pa.string())
+    )
     t["listings"] = market.table
     purchased = np.full(len(leads), None, dtype=object)
     purchased[closings.lead] = market.key_of_closing
-    t["recommendations"] = engagement.build_recommendations(rng, leads, market.keys_by_zip,
-                                                            purchased, horizon, origin_us)
+    t["recommendations"] = engagement.build_recommendations(
+        rng, leads, market.keys_by_zip, purchased, horizon, origin_us
+    )
 
     report("money and plans", 0.9)
     t["market_series"] = finance.build_market_series(cal.origin_day, cal.mortgage_rate)
-    t["marketing_spend"] = finance.build_marketing_spend(rng, leads, cal.origin_day,
-                                                         cal.horizon_days)
-    t["operating_costs"] = finance.build_operating_costs(rng, t["offices"].num_rows,
-                                                         cal.origin_day, cal.horizon_days)
-    t["targets"] = finance.build_targets(leads, closings.close_day, closings.gci,
-                                         leads.agent[closings.lead], org.team, cal.origin_day,
-                                         cal.horizon_days, steady_from_day=WARM_UP_DAYS)
+    t["marketing_spend"] = finance.build_marketing_spend(
+        rng, leads, cal.origin_day, cal.horizon_days
+    )
+    t["operating_costs"] = finance.build_operating_costs(
+        rng, t["offices"].num_rows, cal.origin_day, cal.horizon_days
+    )
+    t["targets"] = finance.build_targets(
+        leads,
+        closings.close_day,
+        closings.gci,
+        leads.agent[closings.lead],
+        org.team,
+        cal.origin_day,
+        cal.horizon_days,
+        steady_from_day=WARM_UP_DAYS,
+    )
     report("done", 1.0)
     return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from dealscope.demo import arrays as A
+from dealscope.demo import arrays
 from dealscope.demo.catalog import (
     ANNUAL_APPRECIATION,
     ANNUAL_LEAD_GROWTH,
@@ -86,12 +86,14 @@ class Leads:
 
     @staticmethod
     def concat(parts: list[Leads]) -> Leads:
-        return Leads(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                        for f in fields(Leads)})
+        return Leads(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Leads)}
+        )
 
     def last_event_time(self) -> np.ndarray:
-        done = np.where(np.arange(N_TRANSITIONS)[None, :] < self.stage_now[:, None],
-                        self.stage_times, -np.inf)
+        done = np.where(
+            np.arange(N_TRANSITIONS)[None, :] < self.stage_now[:, None], self.stage_times, -np.inf
+        )
         last = np.maximum(self.arrival, done.max(axis=1))
         return np.where(np.isnan(self.outcome_time), last, np.fmax(last, self.outcome_time))
 
@@ -101,8 +103,12 @@ def daily_intensity(cal: Calendar) -> np.ndarray:
     day = np.arange(cal.horizon_days, dtype=float)
     trend = (1 + ANNUAL_LEAD_GROWTH) ** (day / 365.25)
     rates = np.exp(-0.10 * (cal.mortgage_rate - cal.mortgage_rate.mean()))
-    return (trend * MONTH_SEASONALITY[cal.month_of(day)] * WEEKDAY_SEASONALITY[cal.weekday_of(day)]
-            * rates)
+    return (
+        trend
+        * MONTH_SEASONALITY[cal.month_of(day)]
+        * WEEKDAY_SEASONALITY[cal.weekday_of(day)]
+        * rates
+    )
 
 
 def draw_arrivals(rng: np.random.Generator, cal: Calendar, count: int) -> np.ndarray:
@@ -110,7 +116,7 @@ def draw_arrivals(rng: np.random.Generator, cal: Calendar, count: int) -> np.nda
     intensity = daily_intensity(cal)
     per_day = rng.multinomial(count, intensity / intensity.sum())
     local_day = np.repeat(np.arange(cal.horizon_days), per_day).astype(float)
-    hour = A.categorical(rng, HOUR_WEIGHTS, count)
+    hour = arrays.categorical(rng, HOUR_WEIGHTS, count)
     local = local_day + (hour + rng.random(count)) / 24.0
     utc = local - cal.utc_offset_hours[local_day.astype(int)] / 24.0
     return np.sort(np.clip(utc, 0.0, cal.horizon_days - 1e-6))
@@ -121,7 +127,7 @@ def draw_sources(rng: np.random.Generator, arrival: np.ndarray, horizon: float) 
     base = np.array([s.share for s in SOURCES])
     growth = np.array([s.share_growth for s in SOURCES])
     frac = (arrival / horizon)[:, None]
-    return A.categorical_rows(rng, base[None, :] * (1 + growth[None, :] * frac))
+    return arrays.categorical_rows(rng, base[None, :] * (1 + growth[None, :] * frac))
 
 
 def assign_agents(rng: np.random.Generator, org: Organisation, arrival: np.ndarray) -> np.ndarray:
@@ -133,23 +139,24 @@ def assign_agents(rng: np.random.Generator, org: Organisation, arrival: np.ndarr
         weights = org.active_weights(m * 30.4375 + 15)
         if weights.sum() == 0:
             weights = np.sqrt(org.skill)
-        agent[rows] = A.categorical(rng, weights, len(rows))
+        agent[rows] = arrays.categorical(rng, weights, len(rows))
     return agent
 
 
-def draw_properties(rng: np.random.Generator, count: int,
-                    arrival: np.ndarray, horizon: float) -> tuple[np.ndarray, ...]:
+def draw_properties(
+    rng: np.random.Generator, count: int, arrival: np.ndarray, horizon: float
+) -> tuple[np.ndarray, ...]:
     """Zip, property type and expected price (appreciating over time) per lead."""
-    zip_idx = A.categorical(rng, [z.weight for z in ZIPS], count)
+    zip_idx = arrays.categorical(rng, [z.weight for z in ZIPS], count)
     type_share = np.array([t[4] for t in PROPERTY_TYPES])[None, :].repeat(count, axis=0)
     condo = np.array([z.condo_share for z in ZIPS])[zip_idx]
     type_share[:, 1] = condo
     type_share[:, 0] *= 1 - condo
-    ptype = A.categorical_rows(rng, type_share)
+    ptype = arrays.categorical_rows(rng, type_share)
     factor = np.array([t[3] for t in PROPERTY_TYPES])[ptype]
     level = np.exp(ANNUAL_APPRECIATION * (arrival - horizon) / 365.25)
     median = np.array([z.median_price for z in ZIPS])[zip_idx]
-    price = np.round(median * factor * level * A.lognormal(rng, 1.0, 0.28, count), -3)
+    price = np.round(median * factor * level * arrays.lognormal(rng, 1.0, 0.28, count), -3)
     return zip_idx, ptype, price
 
 
@@ -159,9 +166,18 @@ def speed_multiplier(response_minutes: np.ndarray) -> np.ndarray:
     return 1.45 / (1.0 + 0.28 * np.log1p(response_minutes / 5.0)) / 1.07
 
 
-def simulate(rng: np.random.Generator, cal: Calendar, org: Organisation, arrival: np.ndarray,
-             source: np.ndarray, agent: np.ndarray, contact: np.ndarray, is_repeat: np.ndarray,
-             referred_by: np.ndarray, side: np.ndarray | None = None) -> Leads:
+def simulate(
+    rng: np.random.Generator,
+    cal: Calendar,
+    org: Organisation,
+    arrival: np.ndarray,
+    source: np.ndarray,
+    agent: np.ndarray,
+    contact: np.ndarray,
+    is_repeat: np.ndarray,
+    referred_by: np.ndarray,
+    side: np.ndarray | None = None,
+) -> Leads:
     """Run each lead through the pipeline up to the end of the period."""
     n = len(arrival)
     horizon = float(cal.horizon_days)
@@ -171,18 +187,21 @@ def simulate(rng: np.random.Generator, cal: Calendar, org: Organisation, arrival
     zip_idx, ptype, price = draw_properties(rng, n, arrival, horizon)
 
     # Speed to lead: the agent's habit, the moment, and the night (most wait for morning).
-    minutes = org.response_minutes[agent] * A.lognormal(rng, 1.0, 0.8, n)
+    minutes = org.response_minutes[agent] * arrays.lognormal(rng, 1.0, 0.8, n)
     local_hour = ((arrival + cal.utc_offset_hours[arrival.astype(int)] / 24.0) % 1.0) * 24.0
     night = ((local_hour < 8) | (local_hour >= 21)) & (rng.random(n) < 0.75)
     minutes = minutes + np.where(night, ((8.0 - local_hour) % 24.0) * 60.0, 0.0)
-    never = rng.random(n) < np.clip(0.015 * np.log2(org.response_minutes[agent] / 5 + 1), 0.005, 0.2)
+    never = rng.random(n) < np.clip(
+        0.015 * np.log2(org.response_minutes[agent] / 5 + 1), 0.005, 0.2
+    )
     response_days = np.where(never, np.nan, minutes / 1440.0)
 
     base_rate = np.array([s.close_rate for s in SOURCES])[source]
     base_rate = np.where(is_repeat, REPEAT_CLOSE_RATE, base_rate)
     climate = np.exp(-0.12 * (cal.rate_on(arrival) - cal.mortgage_rate.mean()))
-    propensity = np.clip(base_rate * org.skill[agent] * speed_multiplier(minutes) * climate,
-                         1e-4, 0.85)
+    propensity = np.clip(
+        base_rate * org.skill[agent] * speed_multiplier(minutes) * climate, 1e-4, 0.85
+    )
 
     passes = rng.random((n, N_TRANSITIONS)) < propensity[:, None] ** TRANSITION_WEIGHTS[None, :]
     passes[:, 0] &= ~never
@@ -191,16 +210,25 @@ def simulate(rng: np.random.Generator, cal: Calendar, org: Organisation, arrival
     pace = org.skill[agent][:, None] ** 0.3
     durations = np.empty((n, N_TRANSITIONS))
     durations[:, 0] = np.nan_to_num(response_days, nan=0.0)
-    durations[:, 1:] = A.lognormal(rng, STAGE_MEDIAN_DAYS[None, :], STAGE_SIGMA[None, :],
-                                   (n, N_TRANSITIONS - 1)) / pace
+    durations[:, 1:] = (
+        arrays.lognormal(
+            rng, STAGE_MEDIAN_DAYS[None, :], STAGE_SIGMA[None, :], (n, N_TRANSITIONS - 1)
+        )
+        / pace
+    )
     stage_times = arrival[:, None] + np.cumsum(durations, axis=1)
     stage_times[np.arange(N_TRANSITIONS)[None, :] >= reached[:, None]] = np.nan
 
-    entered_last = np.where(reached > 0, stage_times[np.arange(n), np.maximum(reached - 1, 0)],
-                            arrival)
+    entered_last = np.where(
+        reached > 0, stage_times[np.arange(n), np.maximum(reached - 1, 0)], arrival
+    )
     closes = reached == N_TRANSITIONS
-    loss_time = np.where(closes, np.nan, entered_last + A.lognormal(
-        rng, LOSS_MEDIAN_DAYS[np.minimum(reached, N_TRANSITIONS - 1)], 0.9, n))
+    loss_time = np.where(
+        closes,
+        np.nan,
+        entered_last
+        + arrays.lognormal(rng, LOSS_MEDIAN_DAYS[np.minimum(reached, N_TRANSITIONS - 1)], 0.9, n),
+    )
 
     stage_now = (stage_times <= horizon).sum(axis=1)
     won = closes & (stage_times[:, -1] <= horizon)
@@ -208,16 +236,30 @@ def simulate(rng: np.random.Generator, cal: Calendar, org: Organisation, arrival
     outcome = np.where(won, WON, np.where(lost, LOST, OPEN))
     outcome_time = np.where(won, stage_times[:, -1], np.where(lost, loss_time, np.nan))
     return Leads(
-        arrival=arrival, source=source, agent=agent, contact=contact, is_repeat=is_repeat,
-        referred_by=referred_by, side=side, zip=zip_idx, property_type=ptype, price=price,
-        response_days=response_days, propensity=propensity, reached=reached,
-        stage_times=stage_times, loss_time=loss_time, stage_now=stage_now, outcome=outcome,
+        arrival=arrival,
+        source=source,
+        agent=agent,
+        contact=contact,
+        is_repeat=is_repeat,
+        referred_by=referred_by,
+        side=side,
+        zip=zip_idx,
+        property_type=ptype,
+        price=price,
+        response_days=response_days,
+        propensity=propensity,
+        reached=reached,
+        stage_times=stage_times,
+        loss_time=loss_time,
+        stage_now=stage_now,
+        outcome=outcome,
         outcome_time=outcome_time,
     )
 
 
-def returning_business(rng: np.random.Generator, cal: Calendar, org: Organisation,
-                       first: Leads, next_contact: int) -> Leads | None:
+def returning_business(
+    rng: np.random.Generator, cal: Calendar, org: Organisation, first: Leads, next_contact: int
+) -> Leads | None:
     """Past clients who come back for another deal, and the people they refer."""
     won = np.flatnonzero(first.outcome == WON)
     horizon = float(cal.horizon_days)
@@ -239,8 +281,7 @@ def returning_business(rng: np.random.Generator, cal: Calendar, org: Organisatio
     if gone.any():
         agent[gone] = assign_agents(rng, org, arrival[gone])
     n_rep = len(repeat)
-    contact = np.concatenate([first.contact[repeat],
-                              next_contact + np.arange(len(referrer))])
+    contact = np.concatenate([first.contact[repeat], next_contact + np.arange(len(referrer))])
     source = np.full(len(arrival), SOURCE_INDEX["referral"])
     source[:n_rep] = SOURCE_INDEX["sphere"]
     is_repeat = np.arange(len(arrival)) < n_rep
@@ -248,5 +289,15 @@ def returning_business(rng: np.random.Generator, cal: Calendar, org: Organisatio
     # Buyers often come back to sell and move up; sellers come back to buy.
     side = np.where(rng.random(len(arrival)) < 0.5, 1 - first.side[parent], first.side[parent])
     order = np.argsort(arrival, kind="stable")
-    return simulate(rng, cal, org, arrival[order], source[order], agent[order], contact[order],
-                    is_repeat[order], referred_by[order], side[order])
+    return simulate(
+        rng,
+        cal,
+        org,
+        arrival[order],
+        source[order],
+        agent[order],
+        contact[order],
+        is_repeat[order],
+        referred_by[order],
+        side[order],
+    )

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from dealscope.demo.generator import REFERENCES, SCOPED_REFERENCES, Brokerage
 from dealscope.demo.catalog import TIMEZONE
+from dealscope.demo.generator import REFERENCES, SCOPED_REFERENCES, Brokerage
 from dealscope.errors import ValidationFailed
 from dealscope.warehouse.bulk import BulkLoader, bulk_load
 from dealscope.warehouse.engine import Warehouse
@@ -37,7 +37,9 @@ def _shift(column: pa.ChunkedArray, base: int) -> pa.ChunkedArray:
     return pc.add(column.cast(pa.int64()), pa.scalar(base, pa.int64()))
 
 
-def _with_warehouse_ids(name: str, data: pa.Table, bases: dict[str, int], tenant_id: int) -> pa.Table:
+def _with_warehouse_ids(
+    name: str, data: pa.Table, bases: dict[str, int], tenant_id: int
+) -> pa.Table:
     """Local ids (0..n-1 per table) moved into the blocks reserved for this load."""
     columns = {}
     for column in data.column_names:
@@ -51,8 +53,9 @@ def _with_warehouse_ids(name: str, data: pa.Table, bases: dict[str, int], tenant
         scope = data.column("scope")
         shifted = data.column("scope_id")
         for scope_name, table in SCOPED_REFERENCES.items():
-            shifted = pc.if_else(pc.equal(scope, scope_name), _shift(data.column("scope_id"),
-                                                                     bases[table]), shifted)
+            shifted = pc.if_else(
+                pc.equal(scope, scope_name), _shift(data.column("scope_id"), bases[table]), shifted
+            )
         columns["scope_id"] = shifted
     columns["tenant_id"] = pa.array([tenant_id] * data.num_rows, pa.int64())
     return pa.table(columns)
@@ -64,9 +67,14 @@ def _delete_tenant_rows(loader: BulkLoader, tenant_id: int) -> None:
         loader.execute(sa.delete(table).where(table.c.tenant_id == tenant_id))
 
 
-def load_brokerage(warehouse: Warehouse, brokerage: Brokerage, tenant_slug: str,
-                   tenant_name: str | None = None, replace: bool = False,
-                   progress: Callable[[str, float], None] | None = None) -> LoadResult:
+def load_brokerage(
+    warehouse: Warehouse,
+    brokerage: Brokerage,
+    tenant_slug: str,
+    tenant_name: str | None = None,
+    replace: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+) -> LoadResult:
     """Write `brokerage` as tenant `tenant_slug`. An existing tenant of that slug is refused
     unless `replace`, which swaps its data for the new data in the same transaction."""
     report = progress or (lambda stage, fraction: None)
@@ -84,19 +92,36 @@ def load_brokerage(warehouse: Warehouse, brokerage: Brokerage, tenant_slug: str,
     with bulk_load(warehouse) as loader:
         if existing is not None:
             _delete_tenant_rows(loader, tenant_id)
-            loader.execute(sa.update(tenants).where(tenants.c.id == tenant_id)
-                           .values(data_version=tenants.c.data_version + 1))
+            loader.execute(
+                sa.update(tenants)
+                .where(tenants.c.id == tenant_id)
+                .values(data_version=tenants.c.data_version + 1)
+            )
         else:
-            loader.append(tenants, pa.table({
-                "id": [tenant_id], "slug": [tenant_slug],
-                "name": [tenant_name or brokerage.spec.name], "currency": ["USD"],
-                "timezone": [TIMEZONE], "data_version": [1], "is_active": [True],
-                "created_at": pa.array([dt.datetime.now(dt.UTC)], pa.timestamp("us", tz="UTC")),
-            }))
+            loader.append(
+                tenants,
+                pa.table(
+                    {
+                        "id": [tenant_id],
+                        "slug": [tenant_slug],
+                        "name": [tenant_name or brokerage.spec.name],
+                        "currency": ["USD"],
+                        "timezone": [TIMEZONE],
+                        "data_version": [1],
+                        "is_active": [True],
+                        "created_at": pa.array(
+                            [dt.datetime.now(dt.UTC)], pa.timestamp("us", tz="UTC")
+                        ),
+                    }
+                ),
+            )
         for name, data in tables.items():
             report(name, written / max(total, 1))
             loader.append(metadata.tables[name], _with_warehouse_ids(name, data, bases, tenant_id))
             written += data.num_rows
     report("done", 1.0)
-    return LoadResult(tenant_id=tenant_id, rows={n: t.num_rows for n, t in tables.items()},
-                      seconds=time.perf_counter() - started)
+    return LoadResult(
+        tenant_id=tenant_id,
+        rows={n: t.num_rows for n, t in tables.items()},
+        seconds=time.perf_counter() - started,
+    )

@@ -24,8 +24,7 @@ class DemoLogin:
 def _top_agent(conn: sa.Connection, tenant_id: int) -> tuple[int, int | None, str]:
     """The agent with the most closed deals (the demo agent login), with team and name."""
     wins = (
-        sa.select(opportunities.c.assigned_agent_id.label("agent_id"),
-                  sa.func.count().label("won"))
+        sa.select(opportunities.c.assigned_agent_id.label("agent_id"), sa.func.count().label("won"))
         .where(opportunities.c.tenant_id == tenant_id, opportunities.c.status == "won")
         .group_by(opportunities.c.assigned_agent_id)
         .subquery()
@@ -37,12 +36,16 @@ def _top_agent(conn: sa.Connection, tenant_id: int) -> tuple[int, int | None, st
         .order_by(sa.func.coalesce(wins.c.won, 0).desc(), agents.c.id)
         .limit(1)
     ).one()
-    return int(row.id), None if row.team_id is None else int(row.team_id), \
-        f"{row.first_name} {row.last_name}"
+    return (
+        int(row.id),
+        None if row.team_id is None else int(row.team_id),
+        f"{row.first_name} {row.last_name}",
+    )
 
 
-def create_demo_users(warehouse: Warehouse, tenant_id: int,
-                      domain: str = "summitridge.example") -> list[DemoLogin]:
+def create_demo_users(
+    warehouse: Warehouse, tenant_id: int, domain: str = "summitridge.example"
+) -> list[DemoLogin]:
     """Create (or keep) one login per role; returns them with their demo passwords."""
     with unit_of_work(warehouse) as uow:
         conn = uow.connection
@@ -55,17 +58,26 @@ def create_demo_users(warehouse: Warehouse, tenant_id: int,
             ("viewer", "Vic Viewer", None, None, "read-only executive views"),
         ]
         logins = []
-        existing = set(conn.execute(
-            sa.select(users.c.email).where(users.c.tenant_id == tenant_id)).scalars())
+        existing = set(
+            conn.execute(sa.select(users.c.email).where(users.c.tenant_id == tenant_id)).scalars()
+        )
         for role, name, agent, team, description in specs:
             email, password = f"{role}@{domain}", f"demo-{role}"
             logins.append(DemoLogin(email, password, role, description))
             if email in existing:
                 continue
-            conn.execute(users.insert().values(
-                id=uow.next_id(users), tenant_id=tenant_id, email=email, full_name=name,
-                password_hash=hash_password(password), role=role, agent_id=agent, team_id=team,
-                created_at=dt.datetime.now(dt.UTC),
-            ))
+            conn.execute(
+                users.insert().values(
+                    id=uow.next_id(users),
+                    tenant_id=tenant_id,
+                    email=email,
+                    full_name=name,
+                    password_hash=hash_password(password),
+                    role=role,
+                    agent_id=agent,
+                    team_id=team,
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+            )
         uow.touch(tenant_id)
     return logins

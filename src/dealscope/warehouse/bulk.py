@@ -44,6 +44,7 @@ def _quoted(names: list[str]) -> str:
 
 
 def _literal_sql(statement: sa.Executable, dialect: sa.Dialect) -> str:
+    assert isinstance(statement, sa.ClauseElement)
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 

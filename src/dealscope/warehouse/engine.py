@@ -115,9 +115,13 @@ def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername != "postgresql+psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
-        return Warehouse(url=parsed.render_as_string(hide_password=False), backend="postgres", engine=engine)
+        engine = sa.create_engine(
+            parsed, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+        )
+        return Warehouse(
+            url=parsed.render_as_string(hide_password=False), backend="postgres", engine=engine
+        )
     raise ConfigurationError(
-        f"unsupported DEALSCOPE_DATABASE_URL {describe_url(url)!r}: use duckdb:///path/to/file.duckdb "
-        "or postgresql+psycopg://user:password@host:5432/database"
+        f"unsupported DEALSCOPE_DATABASE_URL {describe_url(url)!r}: use "
+        "duckdb:///path/to/file.duckdb or postgresql+psycopg://user:password@host:5432/database"
     )

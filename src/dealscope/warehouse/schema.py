@@ -234,8 +234,11 @@ stage_history = sa.Table(
     sa.Column("changed_at", UtcDateTime, nullable=False),
     sa.Column("recorded_from", sa.String(16), nullable=False),  # generator|webhook|sync|import
 )
-sa.Index("ix_stage_history_opportunity_changed", stage_history.c.opportunity_id,
-         stage_history.c.changed_at)
+sa.Index(
+    "ix_stage_history_opportunity_changed",
+    stage_history.c.opportunity_id,
+    stage_history.c.changed_at,
+)
 
 touchpoints = sa.Table(
     "touchpoints",
@@ -268,7 +271,9 @@ activities = sa.Table(
     _ref("contact_id", nullable=False),
     _ref("opportunity_id"),
     _ref("agent_id"),
-    sa.Column("activity_type", sa.String(16), nullable=False),  # call|email|sms|meeting|showing|task|note
+    sa.Column(
+        "activity_type", sa.String(16), nullable=False
+    ),  # call|email|sms|meeting|showing|task|note
     sa.Column("direction", sa.String(8)),  # inbound|outbound
     sa.Column("outcome", sa.String(32)),  # connected|voicemail|no_answer|delivered|completed|...
     sa.Column("duration_seconds", sa.Integer),
@@ -444,7 +449,9 @@ recommendations = sa.Table(
     sa.Column("listing_key", sa.String(255), nullable=False),
     sa.Column("recommended_at", UtcDateTime, nullable=False),
     sa.Column("channel", sa.String(16)),
-    sa.Column("outcome", sa.String(16), nullable=False),  # sent|opened|saved|showing|offer|purchased|dismissed
+    sa.Column(
+        "outcome", sa.String(16), nullable=False
+    ),  # sent|opened|saved|showing|offer|purchased|dismissed
     sa.Column("outcome_at", UtcDateTime),
 )
 

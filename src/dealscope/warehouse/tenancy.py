@@ -77,7 +77,9 @@ def scope_table(table: ir.Table, table_name: str, scope: TenantScope) -> ir.Tabl
     return scoped
 
 
-def scope_select(stmt: sa.Select[tuple[object, ...]], table: sa.Table, scope: TenantScope) -> sa.Select[tuple[object, ...]]:
+def scope_select(
+    stmt: sa.Select[tuple[object, ...]], table: sa.Table, scope: TenantScope
+) -> sa.Select[tuple[object, ...]]:
     """`stmt` (a SELECT over `table`) narrowed to what `scope` may see."""
     column = _agent_column(table.name, scope)
     stmt = stmt.where(table.c.tenant_id == scope.tenant_id)
