@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
+from dealscope.bench.cli import bench_app
 from dealscope.config import Settings, get_settings
 from dealscope.dashboard import APP_PATH as DASHBOARD_APP
 from dealscope.errors import DealScopeError, ValidationFailed
@@ -64,6 +65,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Warehouse schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
 
 
 # --- the warehouse ---------------------------------------------------------------------
