@@ -15,6 +15,12 @@ from dealscope.bench.results import BenchResult
 bench_app = typer.Typer(help="Run benchmarks and write JSON results.", no_args_is_help=True)
 console = Console()
 
+
+@bench_app.callback()
+def bench() -> None:
+    """Run named benchmarks; each writes a JSON file (name, figures, machine)."""
+
+
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON result.")]
 
 
