@@ -131,7 +131,7 @@ def build_touchpoints(
     ]
     prior = pa.table(
         {
-            "contact": leads.contact[owner],
+            "contact_id": leads.contact[owner],
             "occurred_at": arrays.timestamps(origin_us, when),
             "touch_type": arrays.pick([c[3] for c in PRIOR_CHANNELS], channel),
             "channel": arrays.pick([c[0] for c in PRIOR_CHANNELS], channel),
@@ -146,7 +146,7 @@ def build_touchpoints(
     )
     converting = pa.table(
         {
-            "contact": leads.contact,
+            "contact_id": leads.contact,
             "occurred_at": arrays.timestamps(origin_us, leads.arrival),
             "touch_type": arrays.pick([s.touch_type for s in SOURCES], leads.source),
             "channel": arrays.pick([s.key for s in SOURCES], leads.source),
@@ -160,7 +160,6 @@ def build_touchpoints(
         }
     )
     table = pa.concat_tables([prior.cast(converting.schema), converting])
-    table = table.rename_columns(["contact_id", *table.column_names[1:]])
     return table.append_column("id", pa.array(np.arange(table.num_rows)))
 
 
