@@ -305,6 +305,7 @@ def generate(
 # --- the demo --------------------------------------------------------------------------
 
 DEMO_TENANT = "demo"
+DEMO_YEARS = 3.0
 _STARTUP_TIMEOUT_SECONDS = 120.0
 
 
@@ -320,7 +321,9 @@ def _prepare_demo_warehouse(settings: Settings, leads: int, seed: int) -> list[D
         tenant_id = find_tenant(warehouse, DEMO_TENANT)
         if tenant_id is None:
             console.print(f"Generating the demo brokerage ({leads:,} leads, seed {seed})...")
-            result = _generate_and_load(warehouse, leads, seed, _today_utc(), 3.0, DEMO_TENANT)
+            result = _generate_and_load(
+                warehouse, leads, seed, _today_utc(), DEMO_YEARS, DEMO_TENANT
+            )
             tenant_id = result.tenant_id
         else:
             console.print(

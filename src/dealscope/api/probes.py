@@ -51,5 +51,8 @@ def probe_redis(client: redis.Redis | None) -> RedisProbe:
         client.ping()
     except redis.RedisError as exc:
         log.warning("health.redis_unreachable", error=str(exc))
-        return RedisProbe(state="unreachable", problem=f"redis did not answer: {exc}")
+        # Like the database's, the public reason names no host: /health is unauthenticated.
+        return RedisProbe(
+            state="unreachable", problem=f"redis did not answer ({type(exc).__name__})"
+        )
     return RedisProbe(state="ok")

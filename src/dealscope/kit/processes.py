@@ -84,7 +84,7 @@ class ChildGroup:
     """Children started together, each logging to `<log_dir>/<name>.log`, stopped together
     (last started, first stopped) when the `with` block ends."""
 
-    def __init__(self, specs: Sequence[ChildSpec], env: Mapping[str, str], log_dir: Path):
+    def __init__(self, specs: Sequence[ChildSpec], env: Mapping[str, str], log_dir: Path) -> None:
         self.specs = list(specs)
         self.env = dict(env)
         self.log_dir = log_dir

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter, Response, status
 
 from dealscope import __version__
@@ -11,6 +13,9 @@ from dealscope.api.schemas import HealthRead
 from dealscope.warehouse.migrate import head_revision
 
 router = APIRouter(tags=["health"])
+
+# The head revision is fixed for the life of the process; reading it parses the migrations.
+_head_revision = cache(head_revision)
 
 
 @router.get(
@@ -23,11 +28,11 @@ def read_health(warehouse: WarehouseDep, redis_client: RedisDep, response: Respo
     database = probe_database(warehouse)
     cache = probe_redis(redis_client)
     problems = [p for p in (database.problem, cache.problem) if p is not None]
-    schema_current = database.revision == head_revision()
+    schema_current = database.revision == _head_revision()
     if database.reachable and not schema_current:
         problems.append(
             f"the schema is at revision {database.revision} but this code needs "
-            f"{head_revision()}; run `dealscope db upgrade`"
+            f"{_head_revision()}; run `dealscope db upgrade`"
         )
     if not database.reachable:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
