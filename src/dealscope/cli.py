@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -196,23 +195,16 @@ def dashboard(
     ] = None,
 ) -> None:
     """Run the Streamlit dashboard, a client of the API."""
-    from dealscope.kit.processes import stop_process
-
     settings = get_settings()
     port = port or settings.dashboard_port
     _require_free_port(host, port, "dashboard", "--port")
     api_url = api_url or settings.resolved_api_url
     console.print(f"Dashboard on http://{host}:{port}, reading the API at {escape(api_url)}")
-    process = subprocess.Popen(
-        dashboard_command(host, port),
-        env=os.environ | {"DEALSCOPE_API_URL": api_url},
-        cwd=DASHBOARD_APP.parent,
-    )
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        code = stop_process(process)  # it got the Ctrl-C as well; give it time to finish
-    raise typer.Exit(0 if code in (0, -2, -15) else code)
+    sys.stdout.flush()
+    # Become Streamlit, so Ctrl-C and SIGTERM reach it directly and nothing is left behind.
+    os.chdir(DASHBOARD_APP.parent)
+    command = dashboard_command(host, port)
+    os.execve(command[0], command, os.environ | {"DEALSCOPE_API_URL": api_url})
 
 
 # --- data ------------------------------------------------------------------------------
