@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import sqlalchemy.exc
 import typer
@@ -21,17 +23,22 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from dealscope.bench.cli import bench_app
-from dealscope.config import Settings, get_settings
+from dealscope.config import Environment, Settings, get_settings
 from dealscope.dashboard import APP_PATH as DASHBOARD_APP
+from dealscope.demo.generator import BrokerageSpec, generate_brokerage
+from dealscope.demo.loader import LoadResult, find_tenant, load_brokerage
+from dealscope.demo.users import DemoLogin, create_demo_users
 from dealscope.errors import DealScopeError, ValidationFailed
-from dealscope.kit.processes import port_in_use
+from dealscope.kit.logs import configure_logging
+from dealscope.kit.processes import ChildGroup, ChildSpec, port_in_use, tail, wait_until
 from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
-from dealscope.warehouse.migrate import current_revision, ensure_current, head_revision
-
-if TYPE_CHECKING:
-    from dealscope.demo.loader import LoadResult
-    from dealscope.demo.users import DemoLogin
-    from dealscope.kit.processes import ChildGroup
+from dealscope.warehouse.migrate import (
+    current_revision,
+    ensure_current,
+    head_revision,
+    new_revision,
+    upgrade,
+)
 
 console = Console(soft_wrap=True)  # long paths and URLs stay whole, for copying
 err_console = Console(stderr=True, soft_wrap=True)
@@ -51,7 +58,7 @@ class _CleanErrors(TyperGroup):
             _fail(f"cannot reach the warehouse database: {reason}")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
 
@@ -84,7 +91,6 @@ def _warehouse(settings: Settings, check_schema: bool = True) -> Iterator[Wareho
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the warehouse schema to this version of DealScope."""
-    from dealscope.warehouse.migrate import upgrade
 
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
@@ -120,7 +126,6 @@ def db_revision(
     message: Annotated[str, typer.Option("--message", "-m", help="What the migration does.")],
 ) -> None:
     """Write a new migration for what schema.py changed (the warehouse must be at head)."""
-    from dealscope.warehouse.migrate import new_revision
 
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
@@ -154,10 +159,10 @@ def serve(
     log_level: Annotated[LogLevel, typer.Option(help="Log verbosity.")] = LogLevel.INFO,
 ) -> None:
     """Run the API (uvicorn) against the configured warehouse."""
+    # The web stack loads only for the command that serves it.
     import uvicorn
 
     from dealscope.api.app import create_app
-    from dealscope.kit.logs import configure_logging
 
     settings = get_settings()
     host, port = host or settings.api_host, port or settings.api_port
@@ -246,9 +251,6 @@ def _generate_and_load(
     tenant: str,
     replace: bool = False,
 ) -> LoadResult:
-    from dealscope.demo.generator import BrokerageSpec, generate_brokerage
-    from dealscope.demo.loader import load_brokerage
-
     spec = BrokerageSpec(leads=leads, seed=seed, end=end, years=years)
     started = time.perf_counter()
     with _progress() as phase:
@@ -284,8 +286,6 @@ def generate(
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
     last_day = end.date() if end is not None else _today_utc()
     with _warehouse(settings) as warehouse:
-        from dealscope.demo.loader import find_tenant
-
         if not replace and find_tenant(warehouse, tenant) is not None:
             # Say so before spending minutes generating what the loader would refuse.
             raise ValidationFailed(
@@ -303,10 +303,6 @@ _STARTUP_TIMEOUT_SECONDS = 120.0
 
 def _prepare_demo_warehouse(settings: Settings, leads: int, seed: int) -> list[DemoLogin]:
     """Migrate, generate the demo tenant unless it exists, create the demo users; the logins."""
-    from dealscope.demo.loader import find_tenant
-    from dealscope.demo.users import create_demo_users
-    from dealscope.warehouse.migrate import upgrade
-
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
     with _warehouse(settings, check_schema=False) as warehouse:
         upgrade(warehouse)
@@ -346,8 +342,6 @@ def _print_running(api: str, dashboard_url: str, logins: list[DemoLogin], log_di
 
 
 def _report_child(children: ChildGroup, name: str, what: str) -> None:
-    from dealscope.kit.processes import tail
-
     log_file = children.log_path(name)
     err_console.print(
         f"[bold red]error:[/] the {name} {what}; the end of {escape(str(log_file))}:\n"
@@ -363,12 +357,6 @@ def demo(
     dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
 ) -> None:
     """Generate a demo brokerage, then run the API and the dashboard until Ctrl-C."""
-    import signal
-    import threading
-
-    from dealscope.config import Environment
-    from dealscope.kit.processes import ChildGroup, ChildSpec, wait_until
-
     host = "127.0.0.1"  # the demo's default secrets are tolerable only on loopback
     _require_free_port(host, api_port, "API", "--api-port")
     _require_free_port(host, dashboard_port, "dashboard", "--dashboard-port")
@@ -412,9 +400,10 @@ def demo(
             failed = children.exited()
             if failed is not None:
                 _report_child(children, failed, "exited during startup")
-            for name in [] if failed else children.not_answering():
-                wait = f"did not answer within {_STARTUP_TIMEOUT_SECONDS:.0f} s"
-                _report_child(children, name, wait)
+            else:
+                for name in children.not_answering():
+                    late = f"did not answer within {_STARTUP_TIMEOUT_SECONDS:.0f} s"
+                    _report_child(children, name, late)
             raise typer.Exit(1)
         _print_running(api, dashboard_url, logins, children.log_dir)
         while not stop.wait(0.5):

@@ -139,3 +139,13 @@ def test_demo_says_which_port_is_taken(data_dir: Path, option: str) -> None:
     assert result.stderr.startswith(f"error: port {port} on 127.0.0.1 is already in use")
     assert option in result.stderr
     assert not (data_dir / "warehouse.duckdb").exists()  # it stopped before doing anything
+
+
+@pytest.mark.usefixtures("duckdb_held_elsewhere")
+def test_demo_on_a_busy_duckdb_file_is_one_clean_line(free_port: Callable[[], int]) -> None:
+    result = invoke("demo", "--api-port", str(free_port()), "--dashboard-port", str(free_port()))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the warehouse file ")
+    assert "is in use by another DealScope process" in result.stderr
+    assert "Traceback" not in result.output
