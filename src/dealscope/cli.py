@@ -130,8 +130,8 @@ def db_revision(
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
     with _warehouse(settings) as warehouse:
-        new_revision(warehouse, message)
-    console.print(f"Wrote a new migration {message!r} under dealscope/warehouse/migrations.")
+        path = new_revision(warehouse, message)
+    console.print(f"Wrote the migration {escape(str(path))}; review it before committing.")
 
 
 # --- servers ---------------------------------------------------------------------------

@@ -9,9 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dealscope.bench.generate import bench_generate
-from dealscope.bench.results import BenchResult
-
 bench_app = typer.Typer(help="Run benchmarks and write JSON results.", no_args_is_help=True)
 console = Console()
 
@@ -35,6 +32,10 @@ def generate(
     output: OutputOption = Path("bench-results"),
 ) -> None:
     """Time `dealscope generate` (simulate + bulk write) at each size."""
+    # Imported here: every `dealscope` command loads this module, few run a benchmark.
+    from dealscope.bench.generate import bench_generate
+    from dealscope.bench.results import BenchResult
+
     try:
         counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
     except ValueError:

@@ -115,9 +115,10 @@ def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername != "postgresql+psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(
-            parsed, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
-        )
+        connect_args: dict[str, object] = {"options": "-c timezone=UTC"}
+        if "connect_timeout" not in parsed.query:  # a dropped host should not hang a request
+            connect_args["connect_timeout"] = 10
+        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         return Warehouse(
             url=parsed.render_as_string(hide_password=False), backend="postgres", engine=engine
         )

@@ -50,12 +50,15 @@ def downgrade(warehouse: Warehouse, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def new_revision(warehouse: Warehouse, message: str) -> None:
-    """Write a migration for what `schema.py` changed, compared with this (migrated) warehouse."""
+def new_revision(warehouse: Warehouse, message: str) -> Path:
+    """Write a migration for what `schema.py` changed, compared with this (migrated)
+    warehouse; returns the new file's path."""
     config = _config()
     with warehouse.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)
+        script = command.revision(config, message=message, autogenerate=True)
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
 
 
 def ensure_current(warehouse: Warehouse) -> None:
