@@ -143,16 +143,21 @@ def assign_agents(rng: np.random.Generator, org: Organisation, arrival: np.ndarr
     return agent
 
 
-def draw_properties(
-    rng: np.random.Generator, count: int, arrival: np.ndarray, horizon: float
-) -> tuple[np.ndarray, ...]:
-    """Zip, property type and expected price (appreciating over time) per lead."""
+def draw_homes(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Zip and property type of `count` homes, as the metro has them (condos downtown)."""
     zip_idx = arrays.categorical(rng, [z.weight for z in ZIPS], count)
     type_share = np.array([t[4] for t in PROPERTY_TYPES])[None, :].repeat(count, axis=0)
     condo = np.array([z.condo_share for z in ZIPS])[zip_idx]
     type_share[:, 1] = condo
     type_share[:, 0] *= 1 - condo
-    ptype = arrays.categorical_rows(rng, type_share)
+    return zip_idx, arrays.categorical_rows(rng, type_share)
+
+
+def draw_properties(
+    rng: np.random.Generator, count: int, arrival: np.ndarray, horizon: float
+) -> tuple[np.ndarray, ...]:
+    """Zip, property type and expected price (appreciating over time) per lead."""
+    zip_idx, ptype = draw_homes(rng, count)
     factor = np.array([t[3] for t in PROPERTY_TYPES])[ptype]
     level = np.exp(ANNUAL_APPRECIATION * (arrival - horizon) / 365.25)
     median = np.array([z.median_price for z in ZIPS])[zip_idx]

@@ -27,7 +27,7 @@ from dealscope.demo.catalog import (
     ZIPS,
 )
 from dealscope.demo.closings import Closings
-from dealscope.demo.leads import OPEN, SELLER, Calendar, Leads, daily_intensity
+from dealscope.demo.leads import OPEN, SELLER, Calendar, Leads, daily_intensity, draw_homes
 from dealscope.demo.organisation import Organisation
 
 STATUSES = (
@@ -101,12 +101,7 @@ def build_market(
     mine[:n_known] = True
 
     # Property: ours from the deal, the rest drawn like the metro.
-    zip_idx = arrays.categorical(rng, [z.weight for z in ZIPS], n)
-    type_share = np.array([t[4] for t in PROPERTY_TYPES])[None, :].repeat(n, axis=0)
-    condo = np.array([z.condo_share for z in ZIPS])[zip_idx]
-    type_share[:, 1] = condo
-    type_share[:, 0] *= 1 - condo
-    ptype = arrays.categorical_rows(rng, type_share)
+    zip_idx, ptype = draw_homes(rng, n)
     known_leads = np.concatenate([closings.lead, live])
     zip_idx[:n_known] = leads.zip[known_leads]
     ptype[:n_known] = leads.property_type[known_leads]
