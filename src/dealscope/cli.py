@@ -29,6 +29,7 @@ from dealscope.demo.generator import BrokerageSpec, generate_brokerage
 from dealscope.demo.loader import LoadResult, find_tenant, load_brokerage
 from dealscope.demo.users import DemoLogin, create_demo_users
 from dealscope.errors import DealScopeError, ValidationFailed
+from dealscope.kit.crypto import load_cipher
 from dealscope.kit.logs import configure_logging
 from dealscope.kit.processes import ChildGroup, ChildSpec, port_in_use, tail, wait_until
 from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
@@ -244,6 +245,7 @@ def _progress() -> Iterator[Callable[[str], Callable[[str, float], None]]]:
 
 def _generate_and_load(
     warehouse: Warehouse,
+    settings: Settings,
     leads: int,
     seed: int,
     end: dt.date,
@@ -256,7 +258,12 @@ def _generate_and_load(
     with _progress() as phase:
         brokerage = generate_brokerage(spec, progress=phase("Generating"))
         result = load_brokerage(
-            warehouse, brokerage, tenant_slug=tenant, replace=replace, progress=phase("Loading")
+            warehouse,
+            brokerage,
+            tenant_slug=tenant,
+            cipher=load_cipher(settings),
+            replace=replace,
+            progress=phase("Loading"),
         )
     table = Table(title=f"Tenant {tenant!r} (id {result.tenant_id})")
     table.add_column("table")
@@ -291,7 +298,7 @@ def generate(
             raise ValidationFailed(
                 f"tenant {tenant!r} already exists; pass --replace to regenerate its data"
             )
-        _generate_and_load(warehouse, leads, seed, last_day, years, tenant, replace)
+        _generate_and_load(warehouse, settings, leads, seed, last_day, years, tenant, replace)
 
 
 # --- the demo --------------------------------------------------------------------------
@@ -310,7 +317,7 @@ def _prepare_demo_warehouse(settings: Settings, leads: int, seed: int) -> list[D
         if tenant_id is None:
             console.print(f"Generating the demo brokerage ({leads:,} leads, seed {seed})...")
             result = _generate_and_load(
-                warehouse, leads, seed, _today_utc(), DEMO_YEARS, DEMO_TENANT
+                warehouse, settings, leads, seed, _today_utc(), DEMO_YEARS, DEMO_TENANT
             )
             tenant_id = result.tenant_id
         else:

@@ -44,6 +44,21 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
     webhook_secret: SecretStr = SecretStr(DEFAULT_WEBHOOK_SECRET)
+    pii_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys for contact email and phone, newest first; "
+        "unset in demo/dev/test means a key file in data_dir/keys, made on first use.",
+    )
+    pii_hash_key: SecretStr | None = Field(
+        default=None, description="Secret for the keyed hash that finds a contact by email."
+    )
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    rate_limit_per_minute: int = Field(default=100, ge=1)
+    webhook_rate_limit_per_minute: int = Field(default=1200, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
     smtp_url: str | None = None
     slack_webhook_url: str | None = None
 

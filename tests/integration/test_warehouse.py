@@ -9,11 +9,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from cryptography.fernet import Fernet
 
 from dealscope.demo.generator import BrokerageSpec, generate_brokerage
 from dealscope.demo.loader import find_tenant, load_brokerage
 from dealscope.demo.users import create_demo_users
 from dealscope.errors import ValidationFailed
+from dealscope.kit.crypto import PiiCipher
 from dealscope.kit.passwords import verify_password
 from dealscope.warehouse import schema
 from dealscope.warehouse.bulk import bulk_load
@@ -23,6 +25,7 @@ from dealscope.warehouse.tenancy import ScopeViolation, TenantScope, scope_selec
 from dealscope.warehouse.unit_of_work import unit_of_work
 
 END = dt.date(2025, 3, 31)
+CIPHER = PiiCipher([Fernet.generate_key()], b"test-hash-key")
 NOW = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 
 
@@ -117,9 +120,9 @@ def test_bulk_load_keeps_money_exact(warehouse: Warehouse) -> None:
 def two_tenants(warehouse: Warehouse) -> tuple[Warehouse, int, int]:
     small = generate_brokerage(BrokerageSpec(leads=1_500, seed=5, end=END, years=1, agents=12))
     other = generate_brokerage(BrokerageSpec(leads=800, seed=6, end=END, years=1, agents=8))
-    first = load_brokerage(warehouse, small, "alpha").tenant_id
-    second = load_brokerage(warehouse, other, "beta", tenant_name="Beta Homes").tenant_id
-    return warehouse, first, second
+    first = load_brokerage(warehouse, small, "alpha", cipher=CIPHER).tenant_id
+    second = load_brokerage(warehouse, other, "beta", cipher=CIPHER, tenant_name="Beta Homes")
+    return warehouse, first, second.tenant_id
 
 
 def test_load_writes_every_generated_row_with_consistent_ids(
@@ -158,8 +161,8 @@ def test_replacing_a_tenant_swaps_its_data_and_leaves_others(
     warehouse, alpha, beta = two_tenants
     again = generate_brokerage(BrokerageSpec(leads=300, seed=9, end=END, years=1, agents=5))
     with pytest.raises(ValidationFailed, match="already exists"):
-        load_brokerage(warehouse, again, "alpha")
-    result = load_brokerage(warehouse, again, "alpha", replace=True)
+        load_brokerage(warehouse, again, "alpha", cipher=CIPHER)
+    result = load_brokerage(warehouse, again, "alpha", cipher=CIPHER, replace=True)
     assert result.tenant_id == alpha
     with warehouse.engine.connect() as conn:
         agents = dict(

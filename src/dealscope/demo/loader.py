@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from dealscope.demo.catalog import TIMEZONE
 from dealscope.demo.generator import REFERENCES, SCOPED_REFERENCES, Brokerage
 from dealscope.errors import ValidationFailed
+from dealscope.kit.crypto import PiiCipher
 from dealscope.warehouse.bulk import BulkLoader, bulk_load
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.schema import TENANT_TABLES, metadata, tenants
@@ -61,6 +62,21 @@ def _with_warehouse_ids(
     return pa.table(columns)
 
 
+def _protect_pii(contacts: pa.Table, cipher: PiiCipher) -> pa.Table:
+    """Generated contacts carry email and phone in clear; the warehouse keeps ciphertext and
+    a keyed hash of the email only."""
+    emails = contacts.column("email").to_pylist()
+    phones = contacts.column("phone").to_pylist()
+    protected = contacts.drop_columns(["email", "phone"])
+    protected = protected.append_column(
+        "email_encrypted", pa.array(cipher.encrypt_many(emails), pa.string())
+    )
+    protected = protected.append_column(
+        "phone_encrypted", pa.array(cipher.encrypt_many(phones), pa.string())
+    )
+    return protected.append_column("email_hash", pa.array(cipher.email_hashes(emails), pa.string()))
+
+
 def _delete_tenant_rows(loader: BulkLoader, tenant_id: int) -> None:
     for name in sorted(TENANT_TABLES):
         table = metadata.tables[name]
@@ -71,6 +87,7 @@ def load_brokerage(
     warehouse: Warehouse,
     brokerage: Brokerage,
     tenant_slug: str,
+    cipher: PiiCipher,
     tenant_name: str | None = None,
     replace: bool = False,
     progress: Callable[[str, float], None] | None = None,
@@ -86,6 +103,8 @@ def load_brokerage(
         )
     tenant_id = existing if existing is not None else warehouse.ids.next_id("tenants")
     tables = {name: t for name, t in brokerage.tables.items() if t.num_rows > 0}
+    if "contacts" in tables:
+        tables["contacts"] = _protect_pii(tables["contacts"], cipher)
     bases = {name: warehouse.ids.reserve(name, t.num_rows) for name, t in tables.items()}
     total = sum(t.num_rows for t in tables.values())
     written = 0

@@ -67,6 +67,8 @@ tenants = sa.Table(
     # Bumped by every write to the tenant's data; caches key on it.
     sa.Column("data_version", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Requests per minute per user or API key; null means the server default.
+    sa.Column("rate_limit_per_minute", sa.Integer),
     _created_at(),
 )
 
@@ -168,8 +170,11 @@ contacts = sa.Table(
     _external_id(),
     sa.Column("first_name", sa.String(100)),
     sa.Column("last_name", sa.String(100)),
-    sa.Column("email", sa.String(254)),
-    sa.Column("phone", sa.String(32)),
+    # PII at rest: Fernet ciphertext (kit.crypto), and a keyed hash to find a contact by
+    # email without decrypting; analytics never reads either.
+    sa.Column("email_encrypted", sa.Text),
+    sa.Column("phone_encrypted", sa.Text),
+    sa.Column("email_hash", sa.String(64), index=True),
     sa.Column("source", sa.String(32), nullable=False),  # normalised channel key
     sa.Column("source_detail", sa.String(200)),  # the CRM's free text, kept as sent
     sa.Column("utm_source", sa.String(100)),
@@ -455,7 +460,67 @@ recommendations = sa.Table(
     sa.Column("outcome_at", UtcDateTime),
 )
 
+# --- access: sessions, refresh tokens, API keys ----------------------------------------
+
+# A login session: the family of refresh tokens issued from one password sign-in. Access
+# tokens name their session, so logging out (revoking it) ends them too.
+auth_sessions = sa.Table(
+    "auth_sessions",
+    metadata,
+    _id(),
+    _tenant(),
+    _ref("user_id", nullable=False),
+    _created_at(),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Column("revoked_reason", sa.String(32)),  # logout|reuse_detected|disabled|...
+    sa.Column("ip", sa.String(64)),
+    sa.Column("user_agent", sa.String(300)),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    _id(),
+    _tenant(),
+    _ref("session_id", nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 hex
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime),  # set when rotated; a second use revokes the session
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),  # shown in lists
+    sa.Column("key_hash", sa.String(64), nullable=False),  # sha256 hex of the secret part
+    sa.Column("role", sa.String(16), nullable=False),
+    _ref("created_by"),
+    _created_at(),
+    sa.Column("last_used_at", UtcDateTime),
+    sa.Column("revoked_at", UtcDateTime),
+)
+
 # --- ingestion, configuration, results, audit -------------------------------------------
+
+# Versioned settings documents per tenant (dashboard, alerts, attribution): every change
+# is a new version; the newest is in force.
+config_documents = sa.Table(
+    "config_documents",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),
+    _ref("created_by"),
+    _created_at(),
+    sa.UniqueConstraint("tenant_id", "kind", "version"),
+)
 
 raw_events = sa.Table(
     "raw_events",

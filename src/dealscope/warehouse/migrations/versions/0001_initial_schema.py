@@ -143,8 +143,9 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=128), nullable=True),
         sa.Column("first_name", sa.String(length=100), nullable=True),
         sa.Column("last_name", sa.String(length=100), nullable=True),
-        sa.Column("email", sa.String(length=254), nullable=True),
-        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("email_encrypted", sa.Text(), nullable=True),
+        sa.Column("phone_encrypted", sa.Text(), nullable=True),
+        sa.Column("email_hash", sa.String(length=64), nullable=True),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("source_detail", sa.String(length=200), nullable=True),
         sa.Column("utm_source", sa.String(length=100), nullable=True),
@@ -171,6 +172,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_contacts_tenant_id"), "contacts", ["tenant_id"], unique=False)
+    op.create_index(op.f("ix_contacts_email_hash"), "contacts", ["email_hash"], unique=False)
     op.create_table(
         "forecasts",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -694,6 +696,7 @@ def downgrade() -> None:
     op.drop_table("id_allocator")
     op.drop_index(op.f("ix_forecasts_tenant_id"), table_name="forecasts")
     op.drop_table("forecasts")
+    op.drop_index(op.f("ix_contacts_email_hash"), table_name="contacts")
     op.drop_index(op.f("ix_contacts_tenant_id"), table_name="contacts")
     op.drop_table("contacts")
     op.drop_index(op.f("ix_audit_log_tenant_id"), table_name="audit_log")
