@@ -1,0 +1,1 @@
+"""Who is calling: tokens, API keys, sessions, and the principal every route receives."""
