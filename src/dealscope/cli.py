@@ -29,7 +29,7 @@ from dealscope.demo.generator import BrokerageSpec, generate_brokerage
 from dealscope.demo.loader import LoadResult, find_tenant, load_brokerage
 from dealscope.demo.users import DemoLogin, create_demo_users
 from dealscope.errors import DealScopeError, ValidationFailed
-from dealscope.kit.crypto import load_cipher
+from dealscope.kit.crypto import add_key, drop_old_keys, load_cipher
 from dealscope.kit.logs import configure_logging
 from dealscope.kit.processes import ChildGroup, ChildSpec, port_in_use, tail, wait_until
 from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
@@ -40,6 +40,7 @@ from dealscope.warehouse.migrate import (
     new_revision,
     upgrade,
 )
+from dealscope.warehouse.pii import reencrypt_contacts
 
 console = Console(soft_wrap=True)  # long paths and URLs stay whole, for copying
 err_console = Console(stderr=True, soft_wrap=True)
@@ -73,6 +74,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Warehouse schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+keys_app = typer.Typer(help="Encryption keys for contact email and phone.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 
 # --- the warehouse ---------------------------------------------------------------------
@@ -133,6 +136,34 @@ def db_revision(
     with _warehouse(settings) as warehouse:
         path = new_revision(warehouse, message)
     console.print(f"Wrote the migration {escape(str(path))}; review it before committing.")
+
+
+# --- keys ------------------------------------------------------------------------------
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Encrypt every contact's email and phone under a new key, then retire the old keys.
+
+    With DEALSCOPE_PII_KEYS, put the new key first in it before running this; the old keys can
+    be removed from it once this has finished."""
+    settings = get_settings()
+    console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
+    with _warehouse(settings) as warehouse:
+        during, after = add_key(settings)
+        with Progress(
+            SpinnerColumn(), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            task = progress.add_task("Re-encrypting contacts", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            rewritten = reencrypt_contacts(warehouse, during, progress=report)
+        drop_old_keys(settings, after)
+    console.print(f"Re-encrypted {rewritten:,} contacts under the new key.")
+    if settings.pii_keys is not None and len(during.keys) > 1:
+        console.print("You may now remove every key but the first from DEALSCOPE_PII_KEYS.")
 
 
 # --- servers ---------------------------------------------------------------------------

@@ -30,8 +30,8 @@ class PiiCipher:
         if not keys:
             raise ConfigurationError("at least one PII encryption key is needed")
         self._fernet = MultiFernet([Fernet(k) for k in keys])
-        self._hash_key = hash_key
-        self.key_count = len(keys)
+        self.keys = list(keys)
+        self.hash_key = hash_key
 
     def encrypt(self, value: str | None) -> str | None:
         if value is None or value == "":
@@ -61,7 +61,7 @@ class PiiCipher:
         if email is None or not email.strip():
             return None
         normalised = email.strip().lower().encode()
-        return hmac.new(self._hash_key, normalised, hashlib.sha256).hexdigest()
+        return hmac.new(self.hash_key, normalised, hashlib.sha256).hexdigest()
 
     def email_hashes(self, emails: Iterable[str | None]) -> list[str | None]:
         return [self.email_hash(e) for e in emails]
@@ -84,6 +84,30 @@ def write_key_file(path: Path, keys: list[bytes], hash_key: bytes) -> None:
     tmp.touch(mode=0o600)  # private before any secret is written into it
     tmp.write_text(json.dumps({"keys": [k.decode() for k in keys], "hash_key": hash_key.decode()}))
     tmp.replace(path)
+
+
+def add_key(settings: Settings) -> tuple[PiiCipher, PiiCipher]:
+    """Start a rotation: a cipher whose newest key is new (old keys kept, so every stored value
+    stays readable while rows are rewritten), and the cipher that will remain afterwards.
+
+    With keys in the key file, the new key is written into it. With DEALSCOPE_PII_KEYS the
+    operator adds the new key in front themselves: this then uses the configured keys as they
+    are and the remaining cipher is the first key alone."""
+    if settings.pii_keys is not None:
+        current = load_cipher(settings)
+        return current, PiiCipher(current.keys[:1], current.hash_key)
+    current = load_cipher(settings)  # makes the key file on first use
+    path = key_file(settings)
+    keys, hash_key = _read_key_file(path)
+    new = Fernet.generate_key()
+    write_key_file(path, [new, *keys], hash_key)
+    return PiiCipher([new, *keys], hash_key), PiiCipher([new], current.hash_key)
+
+
+def drop_old_keys(settings: Settings, remaining: PiiCipher) -> None:
+    """Finish a rotation that rewrote every row: keep only the newest key in the key file."""
+    if settings.pii_keys is None:
+        write_key_file(key_file(settings), remaining.keys, remaining.hash_key)
 
 
 def load_cipher(settings: Settings) -> PiiCipher:
