@@ -23,3 +23,19 @@ class WarehouseBusy(DealScopeError):
 
 class SchemaOutOfDate(DealScopeError):
     """The warehouse has not been migrated to the revision this code expects."""
+
+
+class Conflict(DealScopeError):
+    """The change was based on a state that no longer holds (a stale version number)."""
+
+
+class RateLimited(DealScopeError):
+    """The caller made more requests than its limit allows; it may retry after a while."""
+
+    def __init__(self, retry_after_seconds: int, limit: int, window: str = "minute") -> None:
+        self.retry_after_seconds = retry_after_seconds
+        self.limit = limit
+        super().__init__(
+            f"rate limit of {limit} requests per {window} exceeded; "
+            f"retry after {retry_after_seconds} s"
+        )

@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealscope.errors import (
     ConfigurationError,
+    Conflict,
     DealScopeError,
     NotFound,
+    RateLimited,
     SchemaOutOfDate,
     ValidationFailed,
     WarehouseBusy,
@@ -42,6 +44,8 @@ ERROR_TABLE: dict[type[Exception], ErrorMapping] = {
     NotFound: ErrorMapping(status.HTTP_404_NOT_FOUND, "not_found"),
     ValidationFailed: ErrorMapping(status.HTTP_400_BAD_REQUEST, "validation_failed"),
     ScopeViolation: ErrorMapping(status.HTTP_403_FORBIDDEN, "scope_violation"),
+    Conflict: ErrorMapping(status.HTTP_409_CONFLICT, "conflict"),
+    RateLimited: ErrorMapping(status.HTTP_429_TOO_MANY_REQUESTS, "rate_limited"),
     WarehouseBusy: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "warehouse_busy"),
     SchemaOutOfDate: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "schema_out_of_date"),
     ConfigurationError: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "misconfigured"),
@@ -74,7 +78,10 @@ async def _mapped_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, sqlalchemy.exc.OperationalError):
         # The driver's message can name hosts and users; the log has it, the client need not.
         detail = "the warehouse database is not reachable right now; try again shortly"
-    return error_response(mapping.status_code, mapping.code, detail)
+    response = error_response(mapping.status_code, mapping.code, detail)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
