@@ -1,5 +1,7 @@
 """Domain errors. They carry no HTTP codes: the API maps them in one table."""
 
+import datetime as dt
+
 
 class DealScopeError(Exception):
     """Base of every error DealScope raises on purpose."""
@@ -39,3 +41,28 @@ class RateLimited(DealScopeError):
             f"rate limit of {limit} requests per {window} exceeded; "
             f"retry after {retry_after_seconds} s"
         )
+
+
+class AlreadyExists(DealScopeError):
+    """Something with the same unique name exists already (a tenant slug, a user's email)."""
+
+
+class AuthenticationFailed(DealScopeError):
+    """The caller could not be identified: no, wrong, expired or revoked credentials."""
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many failed sign-ins in a row: the account refuses passwords until `until`."""
+
+    def __init__(self, until: dt.datetime, failed_logins: int) -> None:
+        self.until = until
+        self.failed_logins = failed_logins
+        when = until.astimezone(dt.UTC).strftime("%H:%M")
+        super().__init__(
+            f"account locked after {failed_logins} failed sign-ins; "
+            f"try again after {when} UTC or ask an admin"
+        )
+
+
+class PermissionDenied(DealScopeError):
+    """The caller is identified, but its role may not do what it asked."""

@@ -7,7 +7,8 @@ Anything unexpected is a 500 that names the request id, so the log line can be f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import sqlalchemy.exc
 import structlog
@@ -17,10 +18,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealscope.errors import (
+    AccountLocked,
+    AlreadyExists,
+    AuthenticationFailed,
     ConfigurationError,
     Conflict,
     DealScopeError,
     NotFound,
+    PermissionDenied,
     RateLimited,
     SchemaOutOfDate,
     ValidationFailed,
@@ -35,6 +40,7 @@ log = structlog.get_logger(__name__)
 class ErrorMapping:
     status_code: int
     code: str
+    headers: Mapping[str, str] = field(default_factory=dict)  # sent with every such error
 
 
 # The nearest entry along an exception's MRO wins, so a new subclass inherits its parent's
@@ -45,6 +51,12 @@ ERROR_TABLE: dict[type[Exception], ErrorMapping] = {
     ValidationFailed: ErrorMapping(status.HTTP_400_BAD_REQUEST, "validation_failed"),
     ScopeViolation: ErrorMapping(status.HTTP_403_FORBIDDEN, "scope_violation"),
     Conflict: ErrorMapping(status.HTTP_409_CONFLICT, "conflict"),
+    AlreadyExists: ErrorMapping(status.HTTP_409_CONFLICT, "already_exists"),
+    AuthenticationFailed: ErrorMapping(
+        status.HTTP_401_UNAUTHORIZED, "not_authenticated", {"WWW-Authenticate": "Bearer"}
+    ),
+    AccountLocked: ErrorMapping(status.HTTP_423_LOCKED, "account_locked"),
+    PermissionDenied: ErrorMapping(status.HTTP_403_FORBIDDEN, "permission_denied"),
     RateLimited: ErrorMapping(status.HTTP_429_TOO_MANY_REQUESTS, "rate_limited"),
     WarehouseBusy: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "warehouse_busy"),
     SchemaOutOfDate: ErrorMapping(status.HTTP_503_SERVICE_UNAVAILABLE, "schema_out_of_date"),
@@ -79,6 +91,7 @@ async def _mapped_error(request: Request, exc: Exception) -> JSONResponse:
         # The driver's message can name hosts and users; the log has it, the client need not.
         detail = "the warehouse database is not reachable right now; try again shortly"
     response = error_response(mapping.status_code, mapping.code, detail)
+    response.headers.update(mapping.headers)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
     return response
