@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from dealscope import __version__
 from dealscope.api.errors import install_error_handlers
 from dealscope.api.middleware import RequestIdMiddleware
-from dealscope.api.routers import health
+from dealscope.api.routers import api_keys, auth, health, users
 from dealscope.api.schemas import ErrorRead
 from dealscope.config import Settings, get_settings
 from dealscope.warehouse.engine import describe_url, open_warehouse
@@ -77,4 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)  # outside API_PREFIX: load balancers probe it bare
+    for router in (auth.router, users.router, api_keys.router):
+        app.include_router(router, prefix=API_PREFIX)
     return app
