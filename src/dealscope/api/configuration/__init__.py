@@ -1,0 +1,1 @@
+"""The tenant's configuration documents (dashboard, alerts, attribution), versioned."""
