@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from dealscope import __version__
 from dealscope.api.errors import install_error_handlers
 from dealscope.api.middleware import RequestIdMiddleware
-from dealscope.api.routers import api_keys, auth, health, users
+from dealscope.api.ratelimit import RateLimiter
+from dealscope.api.routers import api_keys, audit, auth, config, health, users
 from dealscope.api.schemas import ErrorRead
+from dealscope.api.security import install_security_middleware
 from dealscope.config import Settings, get_settings
 from dealscope.warehouse.engine import describe_url, open_warehouse
 from dealscope.warehouse.migrate import ensure_current
@@ -47,6 +49,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         raise
     app.state.warehouse = warehouse
     app.state.redis = _open_redis(settings.redis_url)
+    app.state.rate_limiter = RateLimiter.from_settings(settings, warehouse, app.state.redis)
     log.info(
         "api.started",
         warehouse=describe_url(warehouse.url),
@@ -74,9 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={"4XX": {"model": ErrorRead}, "5XX": {"model": ErrorRead}},
     )
     app.state.settings = settings or get_settings()
-    app.add_middleware(RequestIdMiddleware)
+    install_security_middleware(app, app.state.settings, API_PREFIX)
+    app.add_middleware(RequestIdMiddleware)  # outermost: its id is on every log line
     install_error_handlers(app)
     app.include_router(health.router)  # outside API_PREFIX: load balancers probe it bare
-    for router in (auth.router, users.router, api_keys.router):
+    for router in (auth.router, users.router, api_keys.router, audit.router, config.router):
         app.include_router(router, prefix=API_PREFIX)
     return app
