@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user:password@host:5432/db",
     )
     redis_url: str | None = None
+    redis_key_prefix: str = Field(
+        default="dealscope",
+        min_length=1,
+        description="Prefix of every Redis key DealScope writes, so installations can share "
+        "one Redis.",
+    )
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
     webhook_secret: SecretStr = SecretStr(DEFAULT_WEBHOOK_SECRET)
