@@ -32,7 +32,7 @@ from dealscope.errors import RateLimited
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.schema import tenants
 
-DEFAULT_KEY_PREFIX = "dealscope:ratelimit"
+DEFAULT_KEY_PREFIX = "dealscope:ratelimit"  # Settings.redis_key_prefix + ":ratelimit"
 TENANT_LIMIT_CACHE_SECONDS = 30.0
 
 log = structlog.get_logger(__name__)
@@ -117,10 +117,9 @@ class RateLimiter:
         settings: Settings,
         warehouse: Warehouse,
         redis_client: redis.Redis | None,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
     ) -> RateLimiter:
         return cls(
-            open_storage(redis_client, key_prefix),
+            open_storage(redis_client, f"{settings.redis_key_prefix}:ratelimit"),
             default_limit=settings.rate_limit_per_minute,
             webhook_limit=settings.webhook_rate_limit_per_minute,
             tenant_limits=TenantLimits(warehouse).per_minute,
