@@ -1,7 +1,9 @@
 """Test data for the auth, users and API key tests: tenants, a team and agent, users, sign-in.
 
-Users are written straight into the warehouse with one password hash made once per session
-(argon2 takes ~0.1 s a hash); the services that create users are tested on their own.
+Users are written straight into the warehouse with one password hash, made once, with cheap
+argon2 parameters: the product's own hash takes ~0.1 s to make and to check, and argon2 checks
+a password with the parameters written in its hash. The services that create users (with the
+product's parameters) are tested on their own.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
-from dealscope.kit.passwords import hash_password
 from dealscope.kit.roles import Role
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.schema import agents, offices, teams, tenants, users
@@ -27,7 +30,9 @@ CREATED = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
 
 @cache
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)).hash(
+        PASSWORD
+    )
 
 
 @dataclass(frozen=True)

@@ -353,22 +353,21 @@ def test_an_expired_access_token_of_a_live_session_is_refused(api: TestClient, a
     assert body["detail"].startswith("the access token has expired")
 
 
-@pytest.mark.parametrize("forgery", ["tampered", "alg_none", "wrong_key", "refresh_typ"])
-def test_forged_access_tokens_are_refused(api: TestClient, acme: Acme, forgery: str) -> None:
+def test_forged_access_tokens_are_refused(api: TestClient, acme: Acme) -> None:
     token, claims = _session_token(api)
     header, _, signature = token.split(".")
-    forged = {
+    forgeries = {
         "tampered": f"{header}.{_b64({**claims, 'role': 'admin'})}.{signature}",
         "alg_none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
         "wrong_key": jwt.encode(claims, "k" * 64, algorithm="HS256"),
         "refresh_typ": jwt.encode({**claims, "typ": "refresh"}, DEFAULT_JWT_SECRET, "HS256"),
-    }[forgery]
+    }
     assert _me(api, token)[0] == 200
 
-    status, body = _me(api, forged)
+    for forgery, forged in forgeries.items():
+        status, body = _me(api, forged)
 
-    assert status == 401
-    assert body["error"] == "not_authenticated"
+        assert (status, body["error"]) == (401, "not_authenticated"), forgery
 
 
 def test_a_token_naming_another_users_session_is_refused(
