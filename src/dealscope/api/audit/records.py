@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from starlette.requests import Request
+from starlette.routing import replace_params
 from starlette.types import Scope
 
 from dealscope.api.auth.principal import Principal
@@ -95,12 +96,17 @@ def resource_of(scope: Scope) -> tuple[str, str | None]:
 
     A request that matched no route is named by its path."""
     route = scope.get("route")
-    template = getattr(route, "path", None)
+    template = getattr(route, "path_format", None)
     if not isinstance(template, str):
         return scope["path"], None
-    params = scope.get("path_params") or {}
+    params: dict[str, Any] = dict(scope.get("path_params") or {})
+    rendered, _ = replace_params(template, getattr(route, "param_convertors", {}), dict(params))
+    # A route of an included router knows only its own part of the path (FastAPI matches
+    # included routers by their prefix): the prefix is what the path has before that part.
+    path: str = scope["path"]
+    prefix = path[: len(path) - len(rendered)] if path.endswith(rendered) else ""
     resource_id = "/".join(str(value) for value in params.values()) or None
-    return template, resource_id
+    return prefix + template, resource_id
 
 
 def user_agent_of(scope: Scope) -> str | None:
