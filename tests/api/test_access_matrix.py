@@ -37,6 +37,26 @@ GAP = 1_000_000  # ids of A start above this, of B above twice this, in every ta
 PASSWORD = "correct horse battery staple"
 CIPHER = PiiCipher([Fernet.generate_key()], b"matrix-hash-key")
 
+# The documented permission matrix (kit/roles.py), written out again on purpose: the code's
+# table must match it, so a change to who may do what is a deliberate edit in both places.
+EVERYONE = {"data:read", "config:read"}
+EXPECTED_PERMISSIONS: dict[Role, set[str]] = {
+    Role.ADMIN: {p.value for p in Permission},
+    Role.MANAGER: EVERYONE | {"reports:build"},
+    Role.ANALYST: EVERYONE | {"reports:build"},
+    Role.AGENT: EVERYONE,
+    Role.VIEWER: EVERYONE,
+}
+
+
+def _allowed(role: Role, permission: Permission | None) -> bool:
+    return permission is None or permission.value in EXPECTED_PERMISSIONS[role]
+
+
+def test_the_permission_matrix_is_the_documented_one() -> None:
+    for role in Role:
+        assert {p.value for p in Permission if allows(role, p)} == EXPECTED_PERMISSIONS[role]
+
 
 @dataclass
 class Caller:
@@ -323,7 +343,7 @@ def test_every_endpoint_as_every_caller(client: TestClient, world: tuple[Tenant,
             where = f"{endpoint.method} {endpoint.path} without a token"
             assert unauthenticated.status_code == 401, where
             for caller in own.callers:
-                allowed = endpoint.permission is None or allows(caller.role, endpoint.permission)
+                allowed = _allowed(caller.role, endpoint.permission)
                 targets = [max(other.ids)] if _takes_id(endpoint.path) else [0]
                 if endpoint.method == "GET" and _takes_id(endpoint.path):
                     targets.append(caller.user_id)
