@@ -377,7 +377,8 @@ def _print_running(api: str, dashboard_url: str, logins: list[DemoLogin], log_di
         table.add_row(login.email, login.password, login.role, login.description)
     console.print(table)
     console.print(
-        "The accounts are ready for the sign-in that arrives with the auth endpoints. "
+        f"Sign in with them in the API docs ({api}/docs, Authorize) or at "
+        f"POST {api}/api/v1/auth/token. "
         f"Server logs: {escape(str(log_dir))}\nPress Ctrl-C to stop."
     )
 
