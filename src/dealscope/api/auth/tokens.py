@@ -24,6 +24,7 @@ from dealscope.kit.roles import Role
 ALGORITHM = "HS256"
 ACCESS = "access"
 _REQUIRED_CLAIMS = ["sub", "tid", "role", "sid", "typ", "iat", "exp", "jti"]
+_EXPIRED = "the access token has expired; get a new one from /api/v1/auth/refresh or sign in"
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ def decode_access_token(secret: str, token: str, now: dt.datetime | None = None)
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options=options)
     except jwt.ExpiredSignatureError as exc:
-        raise AuthenticationFailed(
-            "the access token has expired; get a new one from /api/v1/auth/refresh or sign in"
-        ) from exc
+        raise AuthenticationFailed(_EXPIRED) from exc
     except jwt.InvalidTokenError as exc:
         raise AuthenticationFailed(f"the access token is not valid ({exc})") from exc
     if payload["typ"] != ACCESS:
@@ -96,9 +95,7 @@ def decode_access_token(secret: str, token: str, now: dt.datetime | None = None)
     except (TypeError, ValueError) as exc:
         raise AuthenticationFailed("the access token's claims are malformed") from exc
     if now is not None and claims.expires_at <= now:
-        raise AuthenticationFailed(
-            "the access token has expired; get a new one from /api/v1/auth/refresh or sign in"
-        )
+        raise AuthenticationFailed(_EXPIRED)
     if now is not None and claims.issued_at > now:
         raise AuthenticationFailed("the access token is not valid yet (issued in the future)")
     return claims
