@@ -11,8 +11,10 @@ import jwt
 import pytest
 import sqlalchemy as sa
 from accounts import PASSWORD, Brokerage, add_brokerage, add_user, bearer_of, sign_in, user_row
+from fastapi import Request
 from fastapi.testclient import TestClient
 
+from dealscope.api.auth.principal import Principal
 from dealscope.api.auth.tokens import encode_access_token
 from dealscope.config import DEFAULT_JWT_SECRET
 from dealscope.kit.roles import Role
@@ -394,3 +396,43 @@ def test_the_users_current_role_applies_not_the_tokens(
 def _set_user(warehouse: Warehouse, user_id: int, **values: object) -> None:
     with warehouse.engine.begin() as conn:
         conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+# --- the dependency's contract with the rest of the app ------------------------------------
+
+
+class RecordingLimiter:
+    def __init__(self) -> None:
+        self.checked: list[tuple[str, int | None]] = []
+
+    def check(self, request: Request, principal: Principal) -> None:
+        self.checked.append((principal.subject, request.state.principal.user_id))
+
+
+def test_the_rate_limit_is_checked_after_authentication(api: TestClient, acme: Acme) -> None:
+    limiter = RecordingLimiter()
+    api.app.state.rate_limiter = limiter
+    headers = bearer_of(api, EMAIL)
+
+    assert api.get("/api/v1/auth/me").status_code == 401
+    assert limiter.checked == []
+    assert api.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert limiter.checked == [(f"user:{acme.user_id}", acme.user_id)]
+
+
+def test_the_docs_offer_both_ways_to_sign_in(api: TestClient) -> None:
+    openapi = api.get("/openapi.json").json()
+
+    schemes = openapi["components"]["securitySchemes"]
+    assert schemes["password"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    assert schemes["api_key"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": schemes["api_key"]["description"],
+    }
+    me = openapi["paths"]["/api/v1/auth/me"]["get"]
+    assert {"password": []} in me["security"] and {"api_key": []} in me["security"]
+    token = openapi["paths"]["/api/v1/auth/token"]["post"]
+    assert "security" not in token
+    assert {"400", "401", "423"} <= set(token["responses"])
