@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 import structlog
 from accounts import PASSWORD, Brokerage, add_brokerage, add_user, bearer_of, sign_in
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from dealscope.api.app import create_app
@@ -204,6 +205,40 @@ def test_refusals_are_denied_and_failures_are_errors(
     # No route matched: named by its path, and no caller was established.
     assert seen("missing") == (None, "/api/v1/no/such/thing", 404, "error")
     assert seen("bad-body") == ("ann@acme.example", "/api/v1/config/dashboard", 422, "error")
+
+
+def test_secrets_in_paths_are_not_recorded_and_crashes_are_errors(
+    warehouse: Warehouse, settings_for: Callable[..., Settings]
+) -> None:
+    app = create_app(settings_for(warehouse))
+    hooks = APIRouter(prefix="/hooks")
+
+    @hooks.post("/{tenant_slug}/{webhook_token}")
+    def receive_hook(tenant_slug: str, webhook_token: str) -> dict[str, str]:
+        return {"tenant": tenant_slug}
+
+    @hooks.get("/crash")
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    app.include_router(hooks, prefix="/api/v1")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.post("/api/v1/hooks/acme/s3cr3t-t0ken", headers={"X-Request-ID": "hook"})
+        assert client.get("/api/v1/hooks/crash", headers={"X-Request-ID": "bug"}).status_code == 500
+
+    hook = _one(warehouse, request_id="hook")
+    assert (hook["resource"], hook["resource_id"], hook["path"], hook["status_code"]) == (
+        "/api/v1/hooks/{tenant_slug}/{webhook_token}",
+        "acme/***",
+        "/api/v1/hooks/acme/***",
+        200,
+    )
+    bug = _one(warehouse, request_id="bug")
+    assert (bug["resource"], bug["status_code"], bug["outcome"]) == (
+        "/api/v1/hooks/crash",
+        500,
+        "error",
+    )
 
 
 def test_health_docs_and_preflights_are_not_audited(

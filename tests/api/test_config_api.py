@@ -342,7 +342,7 @@ def test_each_change_is_audited_with_the_versions(
         ).all()
     assert [tuple(row) for row in rows] == [
         ("update", 200, {"kind": "dashboard", "old_version": 0, "new_version": 1}),
-        ("update", 409, {"kind": "dashboard", "old_version": 0}),
+        ("update", 409, {"kind": "dashboard", "based_on_version": 0}),
     ]
 
 

@@ -22,7 +22,7 @@ from dealscope.api.audit.records import (
     action_for,
     outcome_for,
     principal_of,
-    resource_of,
+    target_of,
     user_agent_of,
 )
 from dealscope.api.audit.repository import find_sign_in_account, insert_audit_record
@@ -137,7 +137,7 @@ class AuditMiddleware:
         self, scope: Scope, status_code: int, occurred_at: dt.datetime, claim: SignInClaim | None
     ) -> AuditRecord:
         state: dict[str, Any] = scope.get("state", {})
-        resource, resource_id = resource_of(scope)
+        target = target_of(scope)
         detail: dict[str, Any] = dict(state.get("audit_detail", {}))
         principal = principal_of(scope)
         tenant_id = user_id = None
@@ -151,11 +151,11 @@ class AuditMiddleware:
             tenant_id=tenant_id,
             user_id=user_id,
             actor=actor,
-            action=action_for(method, resource, self.named_actions),
-            resource=resource,
-            resource_id=resource_id,
+            action=action_for(method, target.resource, self.named_actions),
+            resource=target.resource,
+            resource_id=target.resource_id,
             method=method,
-            path=scope["path"],
+            path=target.path,
             status_code=status_code,
             outcome=outcome_for(status_code),
             ip=self.trusted_proxies.client_ip(scope),

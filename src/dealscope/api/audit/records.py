@@ -31,6 +31,10 @@ ACTIONS_BY_METHOD: dict[str, str] = {
 # 423: a sign-in refused because the account is locked after failed attempts.
 DENIED_STATUSES = frozenset({401, 403, 423, 429})
 
+# Path parameters whose values are never recorded (a webhook's shared secret in its URL).
+SECRET_PARAM_SUFFIXES = ("secret", "token", "password")
+REDACTED = "***"
+
 # Column widths of `audit_log`; longer values are cut, never refused.
 _WIDTHS = {"actor": 254, "resource": 128, "resource_id": 128, "path": 500, "user_agent": 300}
 
@@ -91,22 +95,42 @@ def action_for(method: str, resource: str, named_actions: dict[str, str]) -> str
     return named_actions.get(resource) or ACTIONS_BY_METHOD.get(method, method.lower())
 
 
-def resource_of(scope: Scope) -> tuple[str, str | None]:
-    """The route's path template and the values of its path parameters.
+@dataclass(frozen=True)
+class Target:
+    """What a request was about: the route template, its parameters' values, the path."""
+
+    resource: str
+    resource_id: str | None
+    path: str
+
+
+def _is_secret(param: str) -> bool:
+    return param.lower().endswith(SECRET_PARAM_SUFFIXES)
+
+
+def target_of(scope: Scope) -> Target:
+    """The route's path template, the values of its path parameters and the path, with the
+    values of parameters named like secrets (`..._token`, `..._secret`) replaced by `***`.
 
     A request that matched no route is named by its path."""
+    path: str = scope["path"]
     route = scope.get("route")
     template = getattr(route, "path_format", None)
     if not isinstance(template, str):
-        return scope["path"], None
+        return Target(path, None, path)
+    convertors = getattr(route, "param_convertors", {})
     params: dict[str, Any] = dict(scope.get("path_params") or {})
-    rendered, _ = replace_params(template, getattr(route, "param_convertors", {}), dict(params))
+    rendered, _ = replace_params(template, convertors, dict(params))
     # A route of an included router knows only its own part of the path (FastAPI matches
     # included routers by their prefix): the prefix is what the path has before that part.
-    path: str = scope["path"]
     prefix = path[: len(path) - len(rendered)] if path.endswith(rendered) else ""
+    if any(_is_secret(name) for name in params):
+        params = {name: REDACTED if _is_secret(name) else v for name, v in params.items()}
+        path = prefix + template
+        for name, value in params.items():
+            path = path.replace("{" + name + "}", str(value))
     resource_id = "/".join(str(value) for value in params.values()) or None
-    return prefix + template, resource_id
+    return Target(prefix + template, resource_id, path)
 
 
 def user_agent_of(scope: Scope) -> str | None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 MAX_PAGE = 500
 
-Action = Literal["read", "create", "update", "delete", "login"]
+Action = Literal["read", "create", "update", "delete", "login", "refresh", "logout"]
 
 
 class AuditQuery(BaseModel):
@@ -89,7 +89,10 @@ class AuditEntryRead(BaseModel):
         description="The user's email, the API key's name, or the "
         "username a sign-in attempt submitted."
     )
-    action: str = Field(description="read, create, update, delete or login.")
+    action: str = Field(
+        description="read, create, update or delete by the method; login, refresh or logout "
+        "for the sign-in routes."
+    )
     resource: str = Field(description="The route template, e.g. /api/v1/users/{user_id}.")
     resource_id: str | None = Field(description="The route's path parameter values.")
     method: str | None

@@ -35,6 +35,7 @@ from dealscope.api.configuration.service import (
 )
 from dealscope.api.deps import WarehouseDep, require
 from dealscope.api.schemas import ErrorRead
+from dealscope.errors import Conflict
 from dealscope.kit.roles import Permission
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.unit_of_work import unit_of_work
@@ -99,10 +100,14 @@ def _save(
     based_on: int,
     document: Document,
 ) -> ConfigState:
-    add_audit_detail(request, kind=kind.value, old_version=based_on)
-    with unit_of_work(warehouse) as uow:
-        saved = save_config(uow, principal, kind, based_on, document, dt.datetime.now(dt.UTC))
-    add_audit_detail(request, new_version=saved.version)
+    try:
+        with unit_of_work(warehouse) as uow:
+            now = dt.datetime.now(dt.UTC)
+            saved = save_config(uow, principal, kind, based_on, document, now)
+    except Conflict:
+        add_audit_detail(request, kind=kind.value, based_on_version=based_on)
+        raise
+    add_audit_detail(request, kind=kind.value, old_version=based_on, new_version=saved.version)
     return saved
 
 
