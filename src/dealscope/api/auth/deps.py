@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from dealscope.api.auth.access import authenticate_access_token
 from dealscope.api.auth.api_keys import authenticate_api_key, looks_like_api_key
 from dealscope.api.auth.principal import Principal
-from dealscope.api.auth.sessions import authenticate_access_token
 from dealscope.config import Settings
 from dealscope.errors import AuthenticationFailed
 from dealscope.warehouse.engine import Warehouse

@@ -1,9 +1,9 @@
-"""Password sign-in, refresh-token rotation, sign-out, and the access token checked per request.
+"""Password sign-in, refresh-token rotation and sign-out: the life of a session.
 
 A sign-in opens a session (`auth_sessions`): it lives `refresh_token_days` from the sign-in,
 and every access and refresh token issued for it names it. Ending the session (sign-out, a
 disabled user, a reused refresh token) ends all of its tokens at once, because every request
-checks the session, not only the token's signature.
+checks the session, not only the token's signature (`access.py`).
 
 Lockout: each wrong password counts; at `max_failed_logins` in a row the account refuses
 every password, the right one too, for `lockout_minutes`. A successful sign-in resets the
@@ -22,8 +22,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from dealscope.api.auth.principal import Principal, scope_for
-from dealscope.api.auth.tokens import decode_access_token, digest, encode_access_token, new_secret
+from dealscope.api.auth.tokens import digest, encode_access_token, new_secret
 from dealscope.config import Settings
 from dealscope.errors import (
     AccountLocked,
@@ -267,7 +266,7 @@ def _refresh(
     if row is None:
         return AuthenticationFailed(f"the refresh token is not valid; {SIGN_IN_AGAIN}")
     if row.revoked_at is not None:
-        return _session_ended(row.revoked_reason)
+        return session_ended(row.revoked_reason)
     reused = AuthenticationFailed(
         "this refresh token was used before, so it may have been copied; its session has "
         f"been ended to protect the account: {SIGN_IN_AGAIN}"
@@ -337,68 +336,6 @@ def _revoke(conn: sa.Connection, session_id: int, now: dt.datetime, reason: str)
     )
 
 
-def _session_ended(reason: str | None) -> AuthenticationFailed:
+def session_ended(reason: str | None) -> AuthenticationFailed:
     because = _ENDED_BECAUSE.get(reason or "", "it was revoked")
     return AuthenticationFailed(f"this session has ended ({because}); {SIGN_IN_AGAIN}")
-
-
-# --- every request ---------------------------------------------------------------------
-
-
-def authenticate_access_token(
-    warehouse: Warehouse, settings: Settings, token: str, now: dt.datetime
-) -> Principal:
-    """The caller an access token stands for, if the token is valid and its session and user
-    still are: a signed-out session, a disabled user or tenant end the token at once."""
-    claims = decode_access_token(settings.jwt_secret.get_secret_value(), token, now)
-    with warehouse.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                auth_sessions.c.revoked_at,
-                auth_sessions.c.revoked_reason,
-                auth_sessions.c.expires_at,
-                users.c.email,
-                users.c.role,
-                users.c.agent_id,
-                users.c.team_id,
-                users.c.is_active,
-                tenants.c.is_active.label("tenant_active"),
-            )
-            .join(
-                users,
-                sa.and_(
-                    users.c.id == auth_sessions.c.user_id,
-                    users.c.tenant_id == auth_sessions.c.tenant_id,
-                ),
-            )
-            .join(tenants, tenants.c.id == users.c.tenant_id)
-            .where(
-                auth_sessions.c.id == claims.session_id,
-                auth_sessions.c.tenant_id == claims.tenant_id,
-                auth_sessions.c.user_id == claims.user_id,
-            )
-        ).first()
-        if row is None:
-            raise AuthenticationFailed(
-                f"the access token's session does not exist; {SIGN_IN_AGAIN}"
-            )
-        if row.revoked_at is not None:
-            raise _session_ended(row.revoked_reason)
-        if row.expires_at <= now:
-            raise AuthenticationFailed(f"this session has expired; {SIGN_IN_AGAIN}")
-        if not (row.is_active and row.tenant_active):
-            raise AuthenticationFailed(DISABLED)
-        role = Role(row.role)  # the user's role now, not when the token was issued
-        agent_id = None if row.agent_id is None else int(row.agent_id)
-        team_id = None if row.team_id is None else int(row.team_id)
-        scope = scope_for(conn, claims.tenant_id, role, agent_id, team_id)
-    return Principal(
-        tenant_id=claims.tenant_id,
-        role=role,
-        scope=scope,
-        display=str(row.email),
-        user_id=claims.user_id,
-        session_id=claims.session_id,
-        agent_id=agent_id,
-        team_id=team_id,
-    )
