@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from dealscope.kit.crypto import PiiCipher
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.schema import contacts
 
-_BATCH = 5_000
+_BATCH = 20_000
+
+
+def _update_from_arrow(conn: sa.Connection, rotated: list[dict[str, object]]) -> None:
+    """One UPDATE ... FROM over the batch, scanned by DuckDB straight from Arrow."""
+    batch = pa.Table.from_pylist(rotated)
+    cursor = conn.connection.driver_connection  # the DuckDB cursor of this transaction
+    cursor.register("_rotated_pii", batch)  # type: ignore[union-attr]
+    try:
+        conn.exec_driver_sql(
+            "UPDATE contacts SET email_encrypted = r.email, phone_encrypted = r.phone "
+            "FROM _rotated_pii AS r WHERE contacts.id = r.row_id"
+        )
+    finally:
+        cursor.unregister("_rotated_pii")  # type: ignore[union-attr]
 
 
 def reencrypt_contacts(
@@ -56,17 +71,18 @@ def reencrypt_contacts(
             rows = conn.execute(query).all()
             if not rows:
                 return done
-            conn.execute(
-                update,
-                [
-                    {
-                        "row_id": r.id,
-                        "email": cipher.rotate(r.email_encrypted),
-                        "phone": cipher.rotate(r.phone_encrypted),
-                    }
-                    for r in rows
-                ],
-            )
+            rotated = [
+                {
+                    "row_id": r.id,
+                    "email": cipher.rotate(r.email_encrypted),
+                    "phone": cipher.rotate(r.phone_encrypted),
+                }
+                for r in rows
+            ]
+            if warehouse.backend == "duckdb":
+                _update_from_arrow(conn, rotated)  # executemany is ~1,000 rows/s on DuckDB
+            else:
+                conn.execute(update, rotated)
         done += len(rows)
         last_id = rows[-1].id
         if progress is not None:
