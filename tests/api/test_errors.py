@@ -105,6 +105,9 @@ def test_an_unexpected_exception_is_a_500_naming_the_request(app_with_routes: Te
         "detail": "an unexpected error occurred; the server log has the details "
         "(request id req-42)",
     }
+    # Rendered inside the middleware stack, so it carries what every response carries.
+    assert response.headers["X-Request-ID"] == "req-42"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)

@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI
 
 from dealscope import __version__
-from dealscope.api.errors import install_error_handlers
+from dealscope.api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
 from dealscope.api.routers import api_keys, audit, auth, config, health, users
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={"4XX": {"model": ErrorRead}, "5XX": {"model": ErrorRead}},
     )
     app.state.settings = settings or get_settings()
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: see its docstring
     install_security_middleware(app, app.state.settings, API_PREFIX)
     app.add_middleware(RequestIdMiddleware)  # outermost: its id is on every log line
     install_error_handlers(app)

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dealscope.errors import (
     AccountLocked,
@@ -132,6 +133,34 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         "internal_error",
         f"an unexpected error occurred; the server log has the details (request id {request_id})",
     )
+
+
+class UnexpectedErrorMiddleware:
+    """Renders a bug's 500 inside the middleware stack (Starlette would render it outside all
+    of it), so security headers, the request id and the audit outcome apply to it too. Add it
+    before any other middleware: the first added is the innermost."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # too late to answer differently; let the server close it
+                raise
+            response = await _unexpected_error(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
