@@ -1,0 +1,1 @@
+"""Analytics: periods, the metric registry, queries and models; reached through `service`."""
