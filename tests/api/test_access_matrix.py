@@ -100,13 +100,23 @@ def _make_tenant(warehouse: Warehouse, slug: str, seed: int) -> Tenant:
             .order_by(schema.agents.c.id)
         ).all()
         team_of_agent = {int(r.id): int(r.team_id) for r in rows}
-        agent_id = next(iter(team_of_agent))
+        # Two agents and two managers, on different teams, so that a leak between agents or
+        # teams shows as well as one between tenants.
+        first = next(iter(team_of_agent))
+        second = next(a for a, t in team_of_agent.items() if t != team_of_agent[first])
+        people: list[tuple[Role, int | None, int | None]] = [
+            (Role.ADMIN, None, None),
+            (Role.ANALYST, None, None),
+            (Role.VIEWER, None, None),
+            (Role.MANAGER, None, team_of_agent[first]),
+            (Role.MANAGER, None, team_of_agent[second]),
+            (Role.AGENT, first, team_of_agent[first]),
+            (Role.AGENT, second, team_of_agent[second]),
+        ]
         callers = []
-        for role in Role:
-            email = f"{role.value}@{slug}.example"
+        for number, (role, agent, team) in enumerate(people):
+            email = f"{role.value}{number}@{slug}.example"
             user_id = warehouse.ids.reserve("users", 1)  # no cached block: honours the gap
-            agent = agent_id if role == Role.AGENT else None
-            team = team_of_agent[agent_id] if role in (Role.AGENT, Role.MANAGER) else None
             conn.execute(
                 schema.users.insert().values(
                     id=user_id,
