@@ -1,0 +1,316 @@
+"""The funnel dashboard: conversion through chosen steps, by segment, over time.
+
+The rules for counting a deal at a step (window, strict or any order) are in
+`funnel_walk`. The cohort of a period is the deals whose first entry into step 1 falls in
+it; they are followed up to the end of `as_of`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+from dealscope.analytics.funnel_walk import FunnelOrder, entries_by_deal, walk_all
+from dealscope.analytics.leadframes import build_leads, load_history, load_leads
+from dealscope.analytics.observation import Observation
+from dealscope.analytics.sources import Sources
+from dealscope.analytics.stages import stage_index
+from dealscope.analytics.stats import quantile, ratio, two_proportion_z_test
+from dealscope.errors import ValidationFailed
+
+HISTORY_PERIODS = 3  # a step's conversion is compared with this many periods before
+HISTOGRAM_EDGES_DAYS = (0, 1, 3, 7, 14, 30, 60, 90, 180, 365)
+
+
+class FunnelBreakdown(StrEnum):
+    SOURCE = "source"
+    AGENT = "agent"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class FunnelQuery:
+    steps: tuple[str, ...]
+    window_days: int = 90
+    order: FunnelOrder = FunnelOrder.STRICT
+    breakdown: FunnelBreakdown | None = None
+    segment_a: str | None = None  # "source:<key>" or "agent:<id>"
+    segment_b: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.steps) < 2:
+            raise ValidationFailed("a funnel needs at least two steps")
+        if len(set(self.steps)) != len(self.steps):
+            raise ValidationFailed("each step may appear once in a funnel")
+        for step in self.steps:
+            stage_index(step)
+        if not 1 <= self.window_days <= 3650:
+            raise ValidationFailed("the conversion window must be 1 to 3650 days")
+        if (self.segment_a is None) != (self.segment_b is None):
+            raise ValidationFailed("a comparison needs both segment_a and segment_b")
+        for segment in (self.segment_a, self.segment_b):
+            if segment is not None:
+                parse_segment(segment)
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    step: str
+    leads: int  # deals counted at this step
+    step_conversion: float | None  # leads / leads of the previous step (0..1)
+    overall_conversion: float | None  # leads / leads of step 1 (0..1)
+
+
+@dataclass(frozen=True)
+class FunnelSegment:
+    key: str  # source, agent id as text, or month (YYYY-MM)
+    leads: int  # deals that entered step 1
+    converted: int  # deals that reached the last step
+    conversion: float | None  # converted / leads
+    steps: list[FunnelStep]
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HistogramBin:
+    low_days: float  # included
+    high_days: float  # excluded, except for the last bin
+    leads: int
+
+
+@dataclass(frozen=True)
+class TimeToConvert:
+    converted: int
+    median_days: float | None  # from entering step 1 to reaching the last step, days
+    p25_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+    histogram: list[HistogramBin]
+
+
+@dataclass(frozen=True)
+class StepTrend:
+    from_step: str
+    step: str
+    conversion: float | None  # this period: leads at `step` / leads at `from_step`
+    baseline: float | None  # the same over the previous periods pooled
+    change: float | None  # conversion - baseline, in fraction points (-0.05: 5 points)
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    step: str | None  # the step whose conversion fell most; None when none fell
+    from_step: str | None
+    change: float | None
+    finding: str
+    trends: list[StepTrend]
+
+
+@dataclass(frozen=True)
+class SegmentRate:
+    segment: str
+    leads: int
+    converted: int
+    conversion: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: SegmentRate
+    b: SegmentRate
+    difference: float | None  # conversion a - conversion b (fraction)
+    ci_low: float | None  # 95% interval of the difference
+    ci_high: float | None
+    z: float | None
+    p_value: float | None  # two-sided, two-proportion z-test
+    significant: bool  # p < 0.05
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    period_start: dt.date
+    period_end: dt.date
+    as_of: dt.date
+    timezone: str
+    window_days: int
+    order: FunnelOrder
+    steps: list[FunnelStep]
+    breakdown: list[FunnelSegment]
+    time_to_convert: TimeToConvert
+    bottleneck: Bottleneck
+    comparison: Comparison | None
+
+
+def parse_segment(text: str) -> tuple[str, str]:
+    """ "source:zillow" -> ("source", "zillow"); "agent:12" -> ("agent", "12")."""
+    kind, _, value = text.partition(":")
+    if kind not in ("source", "agent") or not value:
+        raise ValidationFailed(f"a segment is source:<key> or agent:<id>, not {text!r}")
+    if kind == "agent" and not value.isdigit():
+        raise ValidationFailed(f"an agent segment names an agent id, not {value!r}")
+    return kind, value
+
+
+def compute_steps(reached: pd.Series, steps: Sequence[str]) -> list[FunnelStep]:
+    """Counts per step from each deal's number of steps reached, with conversions."""
+    counts = [int((reached >= k + 1).sum()) for k in range(len(steps))]
+    return [
+        FunnelStep(
+            step,
+            counts[k],
+            None if k == 0 else ratio(counts[k], counts[k - 1]),
+            ratio(counts[k], counts[0]),
+        )
+        for k, step in enumerate(steps)
+    ]
+
+
+def compute_time_to_convert(days: pd.Series, window_days: int) -> TimeToConvert:
+    """Quantiles (days) and a histogram of the time deals took from step 1 to the last."""
+    done = days.dropna().astype(float)
+    edges = [e for e in HISTOGRAM_EDGES_DAYS if e < window_days] + [window_days]
+    bins = []
+    for i, (low, high) in enumerate(itertools.pairwise(edges)):
+        last = i == len(edges) - 2
+        inside = (done >= low) & ((done <= high) if last else (done < high))
+        bins.append(HistogramBin(float(low), float(high), int(inside.sum())))
+    return TimeToConvert(
+        converted=len(done),
+        median_days=quantile(done, 0.5),
+        p25_days=quantile(done, 0.25),
+        p75_days=quantile(done, 0.75),
+        p90_days=quantile(done, 0.9),
+        histogram=bins,
+    )
+
+
+def _segment_keys(cohort: pd.DataFrame, kind: FunnelBreakdown, obs: Observation) -> pd.Series:
+    if kind == FunnelBreakdown.SOURCE:
+        return cohort["source"]
+    if kind == FunnelBreakdown.AGENT:
+        return cohort["agent_id"]
+    return obs.local_dates(cohort["t1"]).map(lambda d: f"{d:%Y-%m}")
+
+
+def compute_breakdown(
+    cohort: pd.DataFrame, steps: Sequence[str], kind: FunnelBreakdown, obs: Observation
+) -> list[FunnelSegment]:
+    """The funnel per source, agent or month of entering step 1."""
+    keys = _segment_keys(cohort, kind, obs)
+    result = []
+    for key, part in cohort.groupby(keys, dropna=True, sort=True):
+        funnel = compute_steps(part["reached"], steps)
+        converted = funnel[-1].leads
+        agent_id = int(str(key)) if kind == FunnelBreakdown.AGENT else None
+        result.append(
+            FunnelSegment(
+                str(key), len(part), converted, ratio(converted, len(part)), funnel, agent_id
+            )
+        )
+    if kind == FunnelBreakdown.MONTH:
+        return result
+    return sorted(result, key=lambda s: (-s.leads, s.key))
+
+
+def compute_bottleneck(
+    current: list[FunnelStep], history: list[list[FunnelStep]], periods: int
+) -> Bottleneck:
+    """The step whose step-conversion fell most against the previous periods pooled
+    (their deals at the step / their deals at the step before), with a plain finding."""
+    trends = []
+    for k in range(1, len(current)):
+        before = sum(h[k - 1].leads for h in history)
+        baseline = ratio(sum(h[k].leads for h in history), before)
+        rate = current[k].step_conversion
+        change = None if rate is None or baseline is None else rate - baseline
+        trends.append(StepTrend(current[k - 1].step, current[k].step, rate, baseline, change))
+    falling = [t for t in trends if t.change is not None and t.change < 0]
+    if not falling:
+        finding = (
+            f"No step converted worse than over the previous {periods} periods."
+            if any(t.change is not None for t in trends)
+            else f"Not enough data in this period and the previous {periods} to compare."
+        )
+        return Bottleneck(None, None, None, finding, trends)
+    worst = min(falling, key=lambda t: t.change or 0.0)
+    assert worst.conversion is not None and worst.baseline is not None
+    assert worst.change is not None
+    finding = (
+        f"The biggest drop is from {worst.from_step} to {worst.step}: "
+        f"{worst.conversion:.1%} converted this period against {worst.baseline:.1%} over "
+        f"the previous {periods} periods ({worst.change * 100:+.1f} points)."
+    )
+    return Bottleneck(worst.step, worst.from_step, worst.change, finding, trends)
+
+
+def _rate(cohort: pd.DataFrame, segment: str, last: int) -> SegmentRate:
+    kind, value = parse_segment(segment)
+    if kind == "source":
+        part = cohort[cohort["source"] == value]
+    else:
+        part = cohort[cohort["agent_id"] == int(value)]
+    converted = int((part["reached"] >= last).sum())
+    return SegmentRate(segment, len(part), converted, ratio(converted, len(part)))
+
+
+def compute_comparison(cohort: pd.DataFrame, query: FunnelQuery) -> Comparison | None:
+    """Overall conversion (step 1 -> last step) of two segments, with a two-proportion
+    z-test; None when no comparison was asked for."""
+    if query.segment_a is None or query.segment_b is None:
+        return None
+    last = len(query.steps)
+    a, b = _rate(cohort, query.segment_a, last), _rate(cohort, query.segment_b, last)
+    test = two_proportion_z_test(a.converted, a.leads, b.converted, b.leads)
+    if test is None:
+        return Comparison(a, b, None, None, None, None, None, False)
+    significant = test.p_value is not None and test.p_value < 0.05
+    return Comparison(
+        a, b, test.difference, test.ci_low, test.ci_high, test.z, test.p_value, significant
+    )
+
+
+def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuery) -> FunnelReport:
+    """The funnel dashboard for `observation` over the scoped `sources`."""
+    steps = query.steps
+    window = dt.timedelta(days=query.window_days)
+    earlier = [observation.shifted(p) for p in range(1, HISTORY_PERIODS + 1)]
+    history_table = sources.table("stage_history")
+    entered = history_table.filter(
+        history_table.to_stage == steps[0],
+        history_table.changed_at >= earlier[-1].start_utc,
+        history_table.changed_at < observation.end_utc,
+    )
+    deals_expr = build_leads(sources, observation.cutoff_utc)
+    deals_expr = deals_expr.filter(deals_expr.opportunity_id.isin(entered.opportunity_id))
+    deals = load_leads(sources, deals_expr)
+    entries = entries_by_deal(load_history(sources, deals_expr, observation.cutoff_utc))
+
+    def cohort_of(obs: Observation) -> pd.DataFrame:
+        return walk_all(
+            deals, entries, steps, window, query.order, obs.start_utc, obs.end_utc, obs.cutoff_utc
+        )
+
+    cohort = cohort_of(observation)
+    funnel = compute_steps(cohort["reached"], steps)
+    past = [compute_steps(cohort_of(obs)["reached"], steps) for obs in earlier]
+    breakdown = (
+        compute_breakdown(cohort, steps, query.breakdown, observation) if query.breakdown else []
+    )
+    return FunnelReport(
+        period_start=observation.period.start,
+        period_end=observation.period.last_day,
+        as_of=observation.as_of,
+        timezone=observation.timezone,
+        window_days=query.window_days,
+        order=query.order,
+        steps=funnel,
+        breakdown=breakdown,
+        time_to_convert=compute_time_to_convert(cohort["convert_days"], query.window_days),
+        bottleneck=compute_bottleneck(funnel, past, HISTORY_PERIODS),
+        comparison=compute_comparison(cohort, query),
+    )

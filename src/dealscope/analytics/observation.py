@@ -1,0 +1,69 @@
+"""What a dashboard looks at: a period of the tenant's calendar, seen on `as_of`.
+
+Periods are dates in the tenant's time zone; the warehouse keeps UTC. `Observation` turns
+one into the other, and sets the cut-off: nothing that happened after the end of `as_of`
+(local midnight) is counted, so a dashboard for a past day shows what was known then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from dealscope.analytics.periods import Period
+from dealscope.errors import ValidationFailed
+
+
+def local_midnight_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The first instant of `day` in `zone`, in UTC."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Observation:
+    period: Period
+    as_of: dt.date
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationFailed(f"unknown time zone {self.timezone!r}") from None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def start_utc(self) -> dt.datetime:
+        """The first instant of the period (local midnight of its first day), in UTC."""
+        return local_midnight_utc(self.period.start, self.zone)
+
+    @property
+    def end_utc(self) -> dt.datetime:
+        """The first instant after the period, or the cut-off if that comes first."""
+        return min(local_midnight_utc(self.period.end, self.zone), self.cutoff_utc)
+
+    @property
+    def cutoff_utc(self) -> dt.datetime:
+        """The end of `as_of` (the next local midnight), in UTC: later rows are not seen."""
+        return local_midnight_utc(self.as_of + dt.timedelta(days=1), self.zone)
+
+    def shifted(self, periods: int) -> Observation:
+        """The period `periods` lengths earlier, seen as it was the same time after it
+        (`as_of` moves back too), so its figures compare fairly with this one's."""
+        delta = dt.timedelta(days=self.period.days * periods)
+        earlier = Period(self.period.start - delta, self.period.end - delta)
+        return Observation(earlier, self.as_of - delta, self.timezone)
+
+    def local(self, instants: pd.Series) -> pd.Series:
+        """UTC instants as wall-clock times of the tenant's zone."""
+        return pd.to_datetime(instants, utc=True).dt.tz_convert(self.timezone)
+
+    def local_dates(self, instants: pd.Series) -> pd.Series:
+        """UTC instants as calendar dates of the tenant's zone (Python `date` objects)."""
+        return self.local(instants).dt.date

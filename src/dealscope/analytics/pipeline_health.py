@@ -1,0 +1,146 @@
+"""The state of the pipeline at the end of `as_of`: velocity, aging, temperature, and the
+day-of-week x hour heatmaps of the pipeline dashboard.
+
+Temperature rule (documented in the API schema too), for deals open at the end of `as_of`,
+where "touched in the last N days" means an activity of any kind or direction on the deal
+dated (tenant's calendar) no earlier than N - 1 days before `as_of`:
+- hot: at "appointment" or a later stage, and touched in the last 7 days;
+- warm: not hot, and at "qualified" or a later stage, or touched in the last 14 days;
+- cold: every other open deal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dealscope.analytics.journeys import days_between, moves, stage_at
+from dealscope.analytics.leadframes import build_leads, load_activities, load_history, load_leads
+from dealscope.analytics.observation import Observation, local_midnight_utc
+from dealscope.analytics.sources import Sources
+from dealscope.analytics.stages import PIPELINE_STAGES, STAGE_INDEX, WON
+from dealscope.analytics.stats import quantile, ratio
+
+AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-7", 0, 7),
+    ("8-30", 8, 30),
+    ("31-90", 31, 90),
+    ("90+", 91, None),
+)
+HOT, WARM, COLD = "hot", "warm", "cold"
+HOT_DAYS, WARM_DAYS = 7, 14
+
+
+@dataclass(frozen=True)
+class StageVelocity:
+    stage: str
+    exits: int  # moves out of the stage (forward, back or to lost) made in the period
+    median_days: float | None  # median time spent in the stage before those moves, days
+    p90_days: float | None  # 90th percentile of the same, days
+
+
+@dataclass(frozen=True)
+class Share:
+    name: str
+    leads: int
+    share: float | None  # leads / all open deals (0..1); None when there are none
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    total: int
+    counts: list[list[int]]  # counts[weekday][hour]; weekday 0 is Monday, hours 0-23 local
+
+
+def compute_velocity(sources: Sources, observation: Observation) -> list[StageVelocity]:
+    """Days spent in each stage, measured on every stage exit that happened in the period:
+    the time from entering the stage (one stage_history row) to leaving it (the deal's
+    next row). Median and 90th percentile, in fractional days."""
+    history_table = sources.table("stage_history")
+    moved = history_table.filter(
+        history_table.changed_at >= observation.start_utc,
+        history_table.changed_at < observation.end_utc,
+    )
+    deals = build_leads(sources, observation.cutoff_utc)
+    deals = deals.filter(deals.opportunity_id.isin(moved.opportunity_id))
+    pairs = moves(load_history(sources, deals, observation.end_utc))
+    pairs = pairs[pairs["left_at"] >= pd.Timestamp(observation.start_utc)]
+    days = days_between(pairs["entered_at"], pairs["left_at"])
+    result = []
+    for stage in PIPELINE_STAGES:
+        if stage == WON:
+            continue
+        spent = days[pairs["from_stage"] == stage]
+        result.append(
+            StageVelocity(stage, len(spent), quantile(spent, 0.5), quantile(spent, 0.9))
+        )
+    return result
+
+
+def open_pipeline(sources: Sources, observation: Observation) -> pd.DataFrame:
+    """Deals open at the end of `as_of`: opportunity_id, stage, stage_days (whole days of
+    the tenant's calendar since the last stage change) and touch_days (days since the last
+    activity, NaN when none in the last 14 days)."""
+    cutoff = observation.cutoff_utc
+    candidates = build_leads(sources, cutoff)
+    candidates = candidates.filter(
+        (candidates.status == "open") | _closed_after(sources, candidates, cutoff)
+    )
+    leads = load_leads(sources, candidates)
+    state = stage_at(leads, load_history(sources, candidates, cutoff))
+    state = state[state["is_open"]].reset_index(drop=True)
+    as_of = pd.Timestamp(observation.as_of)
+    local_days = pd.to_datetime(observation.local_dates(state["changed_at"]))
+    state["stage_days"] = (as_of - local_days).dt.days
+    since = local_midnight_utc(
+        observation.as_of - dt.timedelta(days=WARM_DAYS - 1), observation.zone
+    )
+    touches = load_activities(sources, since, cutoff, leads=candidates)
+    last_touch = touches.groupby("opportunity_id")["occurred_at"].max()
+    touched = state["opportunity_id"].map(last_touch)
+    touched_days = pd.to_datetime(observation.local_dates(touched.dropna()))
+    state["touch_days"] = (as_of - touched_days).dt.days.reindex(state.index)
+    return state
+
+
+def _closed_after(sources: Sources, candidates: object, cutoff: dt.datetime) -> object:
+    opp = sources.table("opportunities")
+    later = opp.filter(opp.closed_at.isnull() | (opp.closed_at >= cutoff))
+    return candidates.opportunity_id.isin(later.id)  # type: ignore[attr-defined]
+
+
+def _shares(counts: dict[str, int]) -> list[Share]:
+    total = sum(counts.values())
+    return [Share(name, n, ratio(n, total)) for name, n in counts.items()]
+
+
+def compute_aging(pipeline: pd.DataFrame) -> list[Share]:
+    """Open deals by whole days since their last stage change: 0-7, 8-30, 31-90, 90+
+    (more than 90); counts and shares of all open deals."""
+    days = pipeline["stage_days"]
+    counts = {}
+    for name, low, high in AGING_BUCKETS:
+        inside = days >= low if high is None else days.between(low, high)
+        counts[name] = int(inside.sum())
+    return _shares(counts)
+
+
+def compute_temperature(pipeline: pd.DataFrame) -> list[Share]:
+    """Open deals by temperature (hot, warm, cold; the rule is in the module docstring)."""
+    stage = pipeline["stage"].map(STAGE_INDEX).fillna(0)
+    touch = pipeline["touch_days"]
+    hot = (stage >= STAGE_INDEX["appointment"]) & (touch < HOT_DAYS)
+    warm = ~hot & ((stage >= STAGE_INDEX["qualified"]) | (touch < WARM_DAYS))
+    counts = {HOT: int(hot.sum()), WARM: int(warm.sum()), COLD: int((~hot & ~warm).sum())}
+    return _shares(counts)
+
+
+def compute_heatmap(instants: pd.Series, observation: Observation) -> Heatmap:
+    """Counts of `instants` by local day of week (Monday first) and hour."""
+    counts = [[0] * 24 for _ in range(7)]
+    local = observation.local(instants)
+    for day, hour in zip(local.dt.weekday, local.dt.hour, strict=True):
+        counts[int(day)][int(hour)] += 1
+    return Heatmap(total=len(instants), counts=counts)
