@@ -253,7 +253,7 @@ def _rate(cohort: pd.DataFrame, segment: str, last: int) -> SegmentRate:
     if kind == "source":
         part = cohort[cohort["source"] == value]
     else:
-        part = cohort[cohort["agent_id"] == int(value)]
+        part = cohort[cohort["agent_id"].eq(int(value)).fillna(False)]
     converted = int((part["reached"] >= last).sum())
     return SegmentRate(segment, len(part), converted, ratio(converted, len(part)))
 
