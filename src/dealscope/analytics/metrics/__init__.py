@@ -1,0 +1,1 @@
+"""Metric definitions, one module per family; `analytics.registry` collects them."""

@@ -1,0 +1,189 @@
+"""Deal flow metrics: deals reaching showing and offer, won, lost, win rate, time to close and
+time spent per stage. Closed deals are dated by `opportunities.closed_at`; stage moves by
+`stage_history.changed_at`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import ibis
+import ibis.expr.types as ir
+
+from dealscope.analytics.dimensions import Frame, Via, aggregate, divide, shape
+from dealscope.analytics.metrics.base import Metric
+from dealscope.analytics.metrics.opportunities import (
+    OPP_DIMS,
+    live_opportunities,
+    transitions,
+)
+from dealscope.analytics.specs import Dimension, Unit
+
+CLOSED_DIMS: dict[Dimension, Via] = {d: v for d, v in OPP_DIMS.items() if d != Dimension.STAGE}
+MOVE_DIMS = OPP_DIMS  # stage: the stage a deal entered (counts) or left (velocity)
+
+
+def _closed(frame: Frame, statuses: tuple[str, ...]) -> ir.Table:
+    opps = live_opportunities(frame)
+    return opps.filter(opps.status.isin(statuses), frame.in_period(opps.closed_at))
+
+
+def _count_closed(frame: Frame, status: str, dims: Mapping[Dimension, Via]) -> ir.Table:
+    opps = _closed(frame, (status,))
+    rows = shape(
+        frame,
+        opps,
+        dims,
+        {"id": opps.id},
+        when=opps.closed_at,
+        agent="assigned_agent_id",
+        contact="contact_id",
+    )
+    return aggregate(frame, rows, value=lambda t: t.id.count())
+
+
+def build_deals_won(frame: Frame) -> ir.Table:
+    """Opportunities won with closed_at in the period (count)."""
+    return _count_closed(frame, "won", CLOSED_DIMS)
+
+
+def build_deals_lost(frame: Frame) -> ir.Table:
+    """Opportunities lost with closed_at in the period (count); stage is where they were lost."""
+    return _count_closed(frame, "lost", OPP_DIMS)
+
+
+def build_win_rate(frame: Frame) -> ir.Table:
+    """won / (won + lost) of opportunities closed in the period; null when none closed."""
+    opps = _closed(frame, ("won", "lost"))
+    won = ibis.ifelse(opps.status == "won", 1, 0)
+    rows = shape(
+        frame,
+        opps,
+        CLOSED_DIMS,
+        {"won": won},
+        when=opps.closed_at,
+        agent="assigned_agent_id",
+        contact="contact_id",
+    )
+    return aggregate(frame, rows, value=lambda t: divide(t.won.sum(), t.won.count()))
+
+
+def build_average_days_to_close(frame: Frame) -> ir.Table:
+    """Mean days from an opportunity's creation to its win, over deals won in the period."""
+    opps = _closed(frame, ("won",))
+    seconds = opps.closed_at.epoch_seconds() - opps.created_at.epoch_seconds()
+    days = seconds.cast("float64") / 86400.0
+    rows = shape(
+        frame,
+        opps,
+        CLOSED_DIMS,
+        {"days": days},
+        when=opps.closed_at,
+        agent="assigned_agent_id",
+        contact="contact_id",
+    )
+    return aggregate(frame, rows, value=lambda t: t.days.mean())
+
+
+def _entered(stage: str) -> Callable[[Frame], ir.Table]:
+    def build(frame: Frame) -> ir.Table:
+        moves = transitions(frame)
+        moves = moves.filter(moves.to_stage == stage)
+        rows = shape(
+            frame,
+            moves,
+            MOVE_DIMS,
+            {"id": moves.id},
+            when=moves.changed_at,
+            agent="assigned_agent_id",
+            contact="contact_id",
+        )
+        return aggregate(frame, rows, value=lambda t: t.id.count())
+
+    build.__doc__ = f"stage_history rows moving a deal to {stage!r} in the period (count)."
+    return build
+
+
+def build_stage_velocity(frame: Frame) -> ir.Table:
+    """Median days a deal spent in a stage before a move in the period (time since the deal's
+    previous stage change); the stage dimension is the stage left. Null without moves."""
+    moves = transitions(frame)
+    moves = moves.filter(moves.from_stage.notnull(), moves.days_in_stage.notnull())
+    measures = {"days": moves.days_in_stage}
+    rows = shape(
+        frame,
+        moves,
+        MOVE_DIMS,
+        measures,
+        when=moves.changed_at,
+        agent="assigned_agent_id",
+        contact="contact_id",
+    )
+    return aggregate(frame, rows, value=lambda t: t.days.median())
+
+
+_CLOSED = frozenset(CLOSED_DIMS)
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "showings",
+        "Deals reaching showing",
+        Unit.COUNT,
+        "Stage changes into 'showing' in the period (stage_history).",
+        frozenset(MOVE_DIMS),
+        True,
+        _entered("showing"),
+    ),
+    Metric(
+        "offers",
+        "Offers",
+        Unit.COUNT,
+        "Stage changes into 'offer' in the period (stage_history).",
+        frozenset(MOVE_DIMS),
+        True,
+        _entered("offer"),
+    ),
+    Metric(
+        "deals_won",
+        "Deals won",
+        Unit.COUNT,
+        "Opportunities won with their close in the period.",
+        _CLOSED,
+        True,
+        build_deals_won,
+    ),
+    Metric(
+        "deals_lost",
+        "Deals lost",
+        Unit.COUNT,
+        "Opportunities lost in the period; the stage dimension is where they were lost.",
+        frozenset(OPP_DIMS),
+        False,
+        build_deals_lost,
+    ),
+    Metric(
+        "win_rate",
+        "Win rate",
+        Unit.RATIO,
+        "won / (won + lost) over opportunities closed in the period.",
+        _CLOSED,
+        True,
+        build_win_rate,
+    ),
+    Metric(
+        "average_days_to_close",
+        "Average days to close",
+        Unit.DAYS,
+        "Mean days from an opportunity's creation to its win, for deals won in the period.",
+        _CLOSED,
+        False,
+        build_average_days_to_close,
+    ),
+    Metric(
+        "stage_velocity_days",
+        "Days per stage",
+        Unit.DAYS,
+        "Median days a deal spent in the stage it left, over stage changes in the period.",
+        frozenset(MOVE_DIMS),
+        False,
+        build_stage_velocity,
+    ),
+)

@@ -1,0 +1,266 @@
+"""`AnalyticsService`: the one entry point for metric queries (DESIGN.md §3, §5).
+
+`AnalyticsService(sources, as_of, timezone).query(MetricQuery)` validates the query against
+the registry, builds each metric's Ibis expression for the period (and the comparison
+period, or the plan), runs it on the warehouse through the caller's scoped `Sources`, and
+returns a typed `MetricResult`.
+
+Empty periods are answers, not errors: counts and money are 0, ratios, medians and means are
+null. With a grain every bucket of the period gets a row (for each combination of dimension
+values seen), so charts have a point for every bucket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dealscope.analytics.dimensions import BUCKET, Frame
+from dealscope.analytics.metrics.base import Metric
+from dealscope.analytics.metrics.targets import TARGET_DIMENSIONS, build_target
+from dealscope.analytics.periods import Compare, Period, comparison_period, resolve_range
+from dealscope.analytics.registry import get_metric
+from dealscope.analytics.sources import Sources
+from dealscope.analytics.specs import (
+    Dimension,
+    MetricQuery,
+    MetricResult,
+    MetricRow,
+    MetricSeries,
+    PeriodRead,
+)
+from dealscope.errors import ValidationFailed
+
+MAX_BUCKETS = 400  # a day grain over more than a year is a different question
+
+Key = tuple[Any, ...]
+
+
+def validate_query(query: MetricQuery) -> list[Metric]:
+    """The metrics of `query`, or ValidationFailed naming the unknown metric, or the
+    dimension or filter a metric cannot be split by."""
+    metrics = [get_metric(slug) for slug in query.metrics]
+    asked = list(query.dimensions) + [d for d in query.filters if d not in query.dimensions]
+    for metric in metrics:
+        missing = [d.value for d in asked if d not in metric.dimensions]
+        if missing:
+            allowed = ", ".join(sorted(d.value for d in metric.dimensions)) or "none"
+            raise ValidationFailed(
+                f"metric {metric.slug!r} cannot be split or filtered by "
+                f"{', '.join(missing)} (its dimensions: {allowed})"
+            )
+        if query.compare == Compare.TARGET and not metric.additive:
+            raise ValidationFailed(
+                f"metric {metric.slug!r} has no targets: plans exist for counts and money"
+            )
+    if query.compare == Compare.TARGET and not set(asked) <= TARGET_DIMENSIONS:
+        raise ValidationFailed("compare=target splits by agent or team only")
+    return metrics
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, Decimal):
+        value = float(value)
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+class AnalyticsService:
+    """Metric queries for one caller (`sources` carries its scope) on one `as_of` day, in the
+    tenant's time zone (days start at local midnight)."""
+
+    def __init__(self, sources: Sources, as_of: dt.date, timezone: str = "UTC") -> None:
+        self.sources = sources
+        self.as_of = as_of
+        self.zone = ZoneInfo(timezone)
+
+    def frame(self, period: Period, query: MetricQuery | None = None) -> Frame:
+        filters = {} if query is None else {d: tuple(v) for d, v in query.filters.items()}
+        return Frame(
+            sources=self.sources,
+            period=period,
+            as_of=self.as_of,
+            zone=self.zone,
+            grain=None if query is None else query.grain,
+            dimensions=() if query is None else tuple(query.dimensions),
+            filters=filters,
+        )
+
+    def compute(self, metric: Metric, frame: Frame) -> dict[Key, float | None]:
+        """`metric` over `frame`: {(bucket?, *dimension values): value}, filled as documented
+        in the module (0 for counts and money, null otherwise)."""
+        table = self.sources.execute(metric.build(frame))
+        assert isinstance(table, pd.DataFrame)
+        return self._fill(metric.additive, frame, self._rows(frame, table))
+
+    def compute_target(self, slug: str, frame: Frame) -> dict[Key, float | None]:
+        """The plan for `slug` over `frame` (prorated monthly targets); absent keys: no plan."""
+        table = self.sources.execute(build_target(frame, slug))
+        assert isinstance(table, pd.DataFrame)
+        rows = self._rows(frame, table)
+        return {k: v for k, v in rows.items() if v is not None}
+
+    def _rows(self, frame: Frame, table: pd.DataFrame) -> dict[Key, float | None]:
+        rows: dict[Key, float | None] = {}
+        dims = [d.value for d in frame.dimensions]
+        for record in table.to_dict("records"):
+            key: list[Any] = []
+            if frame.grain is not None:
+                key.append(_day(record[BUCKET]))
+            key.extend(_text(record[d]) for d in dims)
+            rows[tuple(key)] = _number(record["value"])
+        return rows
+
+    def _fill(
+        self, additive: bool, frame: Frame, rows: dict[Key, float | None]
+    ) -> dict[Key, float | None]:
+        empty = 0.0 if additive else None
+        filled = {k: (empty if v is None else v) for k, v in rows.items()}
+        if frame.grain is None:
+            if not frame.dimensions and not filled:
+                filled[()] = empty
+            return filled
+        combos = {k[1:] for k in filled} or ({()} if not frame.dimensions else set())
+        for bucket in frame.bucket_starts():
+            for combo in combos:
+                filled.setdefault((bucket, *combo), empty)
+        return filled
+
+    def query(self, query: MetricQuery) -> MetricResult:
+        """Answer `query` (see the module docstring for empty periods and buckets)."""
+        metrics = validate_query(query)
+        period = resolve_range(query.range, self.as_of, query.start, query.end)
+        frame = self.frame(period, query)
+        if frame.grain is not None and len(frame.bucket_starts()) > MAX_BUCKETS:
+            raise ValidationFailed(
+                f"{len(frame.bucket_starts())} {frame.grain.value} buckets are too many "
+                f"(at most {MAX_BUCKETS}); choose a coarser grain or a shorter range"
+            )
+        other = comparison_period(period, query.compare) if query.compare else None
+        series = []
+        for metric in metrics:
+            current = self.compute(metric, frame)
+            base: dict[Key, float | None] | None = None
+            if other is not None:
+                base = self._align(frame, other, self.compute(metric, frame.at(other)))
+            elif query.compare == Compare.TARGET:
+                base = self.compute_target(metric.slug, frame)
+            fill = 0.0 if other is not None and metric.additive else None
+            series.append(self._series(metric, current, base, frame, fill))
+        return MetricResult(
+            as_of=self.as_of,
+            period=PeriodRead(start=period.start, end=period.last_day),
+            comparison_period=None
+            if other is None
+            else PeriodRead(start=other.start, end=other.last_day),
+            compare=query.compare,
+            grain=query.grain,
+            dimensions=list(query.dimensions),
+            labels=self.labels(query.dimensions, (r for s in series for r in s.rows)),
+            metrics=series,
+        )
+
+    def _align(
+        self, frame: Frame, other: Period, rows: dict[Key, float | None]
+    ) -> dict[Key, float | None]:
+        """Comparison rows keyed like the current period's: the i-th bucket of the other
+        period stands beside the i-th bucket of this one."""
+        if frame.grain is None:
+            return rows
+        mine = frame.bucket_starts()
+        theirs = frame.at(other).bucket_starts()
+        moved = dict(zip(theirs, mine, strict=False))
+        return {(moved[k[0]], *k[1:]): v for k, v in rows.items() if k[0] in moved}
+
+    def _series(
+        self,
+        metric: Metric,
+        current: dict[Key, float | None],
+        base: dict[Key, float | None] | None,
+        frame: Frame,
+        base_fill: float | None = None,
+    ) -> MetricSeries:
+        """Rows of `metric`; `base_fill` stands for a key the comparison lacks."""
+        keys = list(current)
+        if base is not None and base_fill is not None:  # the comparison's own rows too
+            keys += [k for k in base if k not in current]
+        dims = [d.value for d in frame.dimensions]
+        rows = []
+        for key in sorted(keys, key=lambda k: tuple((v is None, str(v)) for v in k)):
+            value = current.get(key, 0.0 if metric.additive else None)
+            other = None if base is None else base.get(key, base_fill)
+            change = None if value is None or other is None else value - other
+            pct = None if change is None or not other else change / abs(other)
+            bucket = key[0] if frame.grain is not None else None
+            values = key[1:] if frame.grain is not None else key
+            rows.append(
+                MetricRow(
+                    bucket=bucket,
+                    dimensions=dict(zip(dims, values, strict=True)),
+                    value=value,
+                    comparison=other,
+                    change=change,
+                    change_pct=pct,
+                )
+            )
+        return MetricSeries(
+            slug=metric.slug,
+            label=metric.label,
+            unit=metric.unit,
+            higher_is_better=metric.higher_is_better,
+            rows=rows,
+        )
+
+    def labels(
+        self, dimensions: Iterable[Dimension], rows: Iterable[MetricRow]
+    ) -> dict[str, dict[str, str]]:
+        """Display names for the agent, team and office ids found in `rows`."""
+        wanted = [d for d in dimensions if d in (Dimension.AGENT, Dimension.TEAM, Dimension.OFFICE)]
+        if not wanted:
+            return {}
+        seen: dict[str, set[int]] = {d.value: set() for d in wanted}
+        for row in rows:
+            for d in wanted:
+                value = row.dimensions.get(d.value)
+                if value is not None and value.lstrip("-").isdigit():
+                    seen[d.value].add(int(value))
+        labels: dict[str, dict[str, str]] = {}
+        for d in wanted:
+            ids = sorted(seen[d.value])
+            if not ids:
+                labels[d.value] = {}
+                continue
+            if d == Dimension.AGENT:
+                t = self.sources.table("agents")
+                expr = t.filter(t.id.isin(ids)).select(
+                    "id", name=t.first_name.concat(" ", t.last_name)
+                )
+            else:
+                t = self.sources.table("teams" if d == Dimension.TEAM else "offices")
+                expr = t.filter(t.id.isin(ids)).select("id", "name")
+            found = self.sources.execute(expr)
+            assert isinstance(found, pd.DataFrame)
+            labels[d.value] = {str(int(r["id"])): str(r["name"]) for r in found.to_dict("records")}
+        return labels
