@@ -67,3 +67,9 @@ class Observation:
     def local_dates(self, instants: pd.Series) -> pd.Series:
         """UTC instants as calendar dates of the tenant's zone (Python `date` objects)."""
         return self.local(instants).dt.date
+
+    def days_before_as_of(self, instants: pd.Series) -> pd.Series:
+        """Whole calendar days (tenant's zone) from each instant's date to `as_of`, as
+        floats (0.0 for an instant on `as_of`; NaN stays NaN)."""
+        local = self.local(instants).dt.tz_localize(None).dt.normalize()
+        return ((pd.Timestamp(self.as_of) - local) / pd.Timedelta(days=1)).astype(float)

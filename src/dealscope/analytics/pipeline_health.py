@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dealscope.analytics.journeys import days_between, moves, stage_at
+from dealscope.analytics.journeys import days_between, lookup, moves, stage_at
 from dealscope.analytics.leadframes import build_leads, load_activities, load_history, load_leads
 from dealscope.analytics.observation import Observation, local_midnight_utc
 from dealscope.analytics.sources import Sources
@@ -73,9 +73,7 @@ def compute_velocity(sources: Sources, observation: Observation) -> list[StageVe
         if stage == WON:
             continue
         spent = days[pairs["from_stage"] == stage]
-        result.append(
-            StageVelocity(stage, len(spent), quantile(spent, 0.5), quantile(spent, 0.9))
-        )
+        result.append(StageVelocity(stage, len(spent), quantile(spent, 0.5), quantile(spent, 0.9)))
     return result
 
 
@@ -91,17 +89,14 @@ def open_pipeline(sources: Sources, observation: Observation) -> pd.DataFrame:
     leads = load_leads(sources, candidates)
     state = stage_at(leads, load_history(sources, candidates, cutoff))
     state = state[state["is_open"]].reset_index(drop=True)
-    as_of = pd.Timestamp(observation.as_of)
-    local_days = pd.to_datetime(observation.local_dates(state["changed_at"]))
-    state["stage_days"] = (as_of - local_days).dt.days
+    state["stage_days"] = observation.days_before_as_of(state["changed_at"])
     since = local_midnight_utc(
         observation.as_of - dt.timedelta(days=WARM_DAYS - 1), observation.zone
     )
     touches = load_activities(sources, since, cutoff, leads=candidates)
-    last_touch = touches.groupby("opportunity_id")["occurred_at"].max()
-    touched = state["opportunity_id"].map(last_touch)
-    touched_days = pd.to_datetime(observation.local_dates(touched.dropna()))
-    state["touch_days"] = (as_of - touched_days).dt.days.reindex(state.index)
+    touches["days"] = observation.days_before_as_of(touches["occurred_at"])
+    last_touch = touches.groupby("opportunity_id")["days"].min()
+    state["touch_days"] = lookup(state["opportunity_id"], last_touch.astype(float))
     return state
 
 

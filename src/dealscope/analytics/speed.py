@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dealscope.analytics.journeys import furthest_stage
+from dealscope.analytics.journeys import furthest_stage, lookup
 from dealscope.analytics.leadframes import build_leads, load_activities, load_history, load_leads
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.sources import Sources
@@ -82,7 +82,7 @@ def response_minutes(leads: pd.DataFrame, outreach: pd.DataFrame) -> pd.Series:
     merged = outreach.merge(leads[["opportunity_id", "created_at"]], on="opportunity_id")
     merged = merged[merged["occurred_at"] >= merged["created_at"]]
     first = merged.groupby("opportunity_id")["occurred_at"].min()
-    reached = leads["opportunity_id"].map(first)
+    reached = lookup(leads["opportunity_id"], first)
     delta = pd.to_timedelta(reached - leads["created_at"])
     return delta.dt.total_seconds() / 60.0
 
@@ -145,7 +145,8 @@ def compute_speed_to_lead(
     ]
     agents = sorted(int(a) for a in leads["agent_id"].dropna().unique())
     by_agent = [
-        _times(str(agent), minutes[leads["agent_id"].eq(agent).fillna(False)], agent_id=agent) for agent in agents
+        _times(str(agent), minutes[leads["agent_id"].eq(agent).fillna(False)], agent_id=agent)
+        for agent in agents
     ]
     hours = observation.local(leads["created_at"]).dt.hour
     by_hour = [_times(f"{h:02d}", minutes[hours == h], hour=h) for h in range(24)]

@@ -13,7 +13,17 @@ from dealscope import __version__
 from dealscope.api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
-from dealscope.api.routers import api_keys, audit, auth, config, health, users
+from dealscope.api.routers import (
+    api_keys,
+    audit,
+    auth,
+    config,
+    funnel,
+    health,
+    pipeline,
+    speed,
+    users,
+)
 from dealscope.api.schemas import ErrorRead
 from dealscope.api.security import install_security_middleware
 from dealscope.config import Settings, get_settings
@@ -83,5 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)  # outside API_PREFIX: load balancers probe it bare
     for router in (auth.router, users.router, api_keys.router, audit.router, config.router):
+        app.include_router(router, prefix=API_PREFIX)
+    for router in (pipeline.router, funnel.router, speed.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -1,0 +1,1 @@
+"""Response models and query parameters of the pipeline, funnel and speed-to-lead dashboards."""

@@ -1,0 +1,63 @@
+"""Query parameters every dashboard takes: the period (`range`, `start`, `end`) and `as_of`.
+
+`as_of` defaults to today in the tenant's time zone: the one place the wall clock is read
+for these dashboards; everything below receives it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Query
+
+from dealscope.analytics.observation import Observation
+from dealscope.analytics.periods import RangeName, resolve_range
+from dealscope.api.auth.tenants import get_tenant
+from dealscope.api.deps import PrincipalDep, WarehouseDep
+
+RangeQuery = Annotated[
+    RangeName,
+    Query(
+        alias="range",
+        description="The period: today, the last 7/30/90 days, month/quarter/year to date, "
+        "or custom (with start and end).",
+    ),
+]
+StartQuery = Annotated[
+    dt.date | None, Query(description="First day of a custom range (YYYY-MM-DD).")
+]
+EndQuery = Annotated[
+    dt.date | None, Query(description="Last day (inclusive) of a custom range (YYYY-MM-DD).")
+]
+AsOfQuery = Annotated[
+    dt.date | None,
+    Query(
+        description="The day the figures are seen from (default: today in the tenant's time "
+        "zone); nothing after its end is counted."
+    ),
+]
+
+
+def tenant_today(timezone: str) -> dt.date:
+    """Today's date in `timezone`."""
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def observation(
+    principal: PrincipalDep,
+    warehouse: WarehouseDep,
+    range_name: RangeQuery = RangeName.LAST_30_DAYS,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    as_of: AsOfQuery = None,
+) -> Observation:
+    """The caller's period in their tenant's calendar, seen on `as_of`."""
+    with warehouse.engine.connect() as connection:
+        timezone = get_tenant(connection, principal.tenant_id).timezone
+    day = as_of or tenant_today(timezone)
+    return Observation(resolve_range(range_name, day, start, end), day, timezone)
+
+
+ObservationDep = Annotated[Observation, Depends(observation)]

@@ -1,0 +1,35 @@
+"""GET /dashboard/pipeline: the stage funnel, velocity, aging and flows of the pipeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from dealscope.analytics.periods import Grain
+from dealscope.analytics.pipeline import compute_pipeline
+from dealscope.analytics.sources import Sources
+from dealscope.api.analytics_schemas.params import ObservationDep
+from dealscope.api.analytics_schemas.pipeline import PipelineRead
+from dealscope.api.auth.principal import Principal
+from dealscope.api.deps import WarehouseDep, require
+from dealscope.kit.roles import Permission
+
+router = APIRouter(prefix="/dashboard", tags=["dashboards"])
+
+DataReader = Annotated[Principal, Depends(require(Permission.READ_DATA))]
+
+
+@router.get("/pipeline", summary="Stage funnel, lead volume, velocity, aging and flows")
+def read_pipeline(
+    principal: DataReader,
+    warehouse: WarehouseDep,
+    observation: ObservationDep,
+    grain: Annotated[
+        Grain | None,
+        Query(description="Bucket of the volume series (default: week up to 92 days, else month)."),
+    ] = None,
+) -> PipelineRead:
+    """Agents see their own deals, managers their team's (the caller's data scope)."""
+    report = compute_pipeline(Sources(warehouse, principal.scope), observation, grain)
+    return PipelineRead.model_validate(report)
