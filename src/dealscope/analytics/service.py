@@ -111,14 +111,12 @@ class AnalyticsService:
     def compute(self, metric: Metric, frame: Frame) -> dict[Key, float | None]:
         """`metric` over `frame`: {(bucket?, *dimension values): value}, filled as documented
         in the module (0 for counts and money, null otherwise)."""
-        table = self.sources.execute(metric.build(frame))
-        assert isinstance(table, pd.DataFrame)
+        table = self.sources.frame(metric.build(frame))
         return self._fill(metric.additive, frame, self._rows(frame, table))
 
     def compute_target(self, slug: str, frame: Frame) -> dict[Key, float | None]:
         """The plan for `slug` over `frame` (prorated monthly targets); absent keys: no plan."""
-        table = self.sources.execute(build_target(frame, slug))
-        assert isinstance(table, pd.DataFrame)
+        table = self.sources.frame(build_target(frame, slug))
         rows = self._rows(frame, table)
         return {k: v for k, v in rows.items() if v is not None}
 
@@ -260,7 +258,6 @@ class AnalyticsService:
             else:
                 t = self.sources.table("teams" if d == Dimension.TEAM else "offices")
                 expr = t.filter(t.id.isin(ids)).select("id", "name")
-            found = self.sources.execute(expr)
-            assert isinstance(found, pd.DataFrame)
+            found = self.sources.frame(expr)
             labels[d.value] = {str(int(r["id"])): str(r["name"]) for r in found.to_dict("records")}
         return labels

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.tenancy import TenantScope, scope_table
 
@@ -34,3 +36,9 @@ class Sources:
     def execute(self, expr: ir.Expr) -> object:
         """Run an expression on the warehouse's backend."""
         return self.warehouse.ibis().execute(expr)
+
+    def frame(self, expr: ir.Table) -> pd.DataFrame:
+        """Run a table expression; its rows as a DataFrame."""
+        result = self.execute(expr)
+        assert isinstance(result, pd.DataFrame)
+        return result

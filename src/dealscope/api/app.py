@@ -24,6 +24,8 @@ from dealscope.api.routers import (
     speed,
     users,
 )
+from dealscope.api.routers import metrics as metric_routes
+from dealscope.api.routers import summary as summary_routes
 from dealscope.api.schemas import ErrorRead
 from dealscope.api.security import install_security_middleware
 from dealscope.config import Settings, get_settings
@@ -95,5 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth.router, users.router, api_keys.router, audit.router, config.router):
         app.include_router(router, prefix=API_PREFIX)
     for router in (pipeline.router, funnel.router, speed.router):
+        app.include_router(router, prefix=API_PREFIX)
+    for router in (metric_routes.router, summary_routes.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

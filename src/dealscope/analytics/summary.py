@@ -1,0 +1,316 @@
+"""The executive summary: KPI cards, revenue to date, pipeline health and top agents.
+
+Everything comes from the metric registry through `AnalyticsService`, so the summary's
+numbers are the same as `/metrics/query` gives for the same slugs and period. Plans
+(targets) are read only for tenant-wide callers: an agent or a manager has no access to the
+targets table, so their cards carry no target rather than failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+from pydantic import BaseModel, Field
+
+from dealscope.analytics.dimensions import Frame, ts_literal
+from dealscope.analytics.metrics.opportunities import open_at
+from dealscope.analytics.periods import (
+    Compare,
+    Period,
+    RangeName,
+    comparison_period,
+    quarter_start,
+    resolve_range,
+)
+from dealscope.analytics.registry import get_metric
+from dealscope.analytics.service import AnalyticsService
+from dealscope.analytics.specs import Dimension, PeriodRead, Unit
+
+CARDS = (
+    "new_leads",
+    "contact_rate",
+    "speed_to_lead_median_minutes",
+    "appointments_held",
+    "deals_won",
+    "win_rate",
+    "gci",
+    "sales_volume",
+    "pipeline_value",
+    "company_dollar",
+)
+SPEED_SLA_MINUTES = 30.0
+STALE_DAYS = 30
+HEALTH_WEIGHTS = {"coverage": 0.35, "win_rate": 0.25, "freshness": 0.20, "speed": 0.20}
+HEALTH_FORMULA = (
+    "score = round(100 × (0.35·coverage + 0.25·win_rate + 0.20·freshness + 0.20·speed)), "
+    "each component 0..1: coverage = min(1, expected GCI of the open pipeline / GCI still "
+    "needed), where expected GCI = weighted pipeline value × the trailing-365-day GCI/volume "
+    "ratio and GCI still needed = the quarter's GCI plan minus GCI closed this quarter (when "
+    "a plan is readable; otherwise the GCI of the trailing 90 days), 1 when nothing is "
+    "needed; win_rate = min(1, the period's win rate / the trailing-365-day win rate); "
+    f"freshness = 1 - share of open deals without a stage change in {STALE_DAYS} days; speed "
+    f"= min(1, {SPEED_SLA_MINUTES:g}-minute SLA / the period's median speed to lead). A "
+    "component with nothing to measure counts 0.5 (neutral)."
+)
+
+
+class KpiCard(BaseModel):
+    slug: str
+    label: str
+    unit: Unit
+    higher_is_better: bool
+    value: float | None
+    comparison: float | None = Field(description="The comparison period's value or the plan.")
+    change_pct: float | None = Field(description="(value - comparison) / |comparison|.")
+    target: float | None = Field(description="The plan for the period, where one is readable.")
+    attainment: float | None = Field(description="value / target.")
+
+
+class RevenueToDate(BaseModel):
+    label: str
+    period: PeriodRead
+    gci: float
+    target: float | None
+    attainment: float | None
+
+
+class HealthComponent(BaseModel):
+    name: str
+    weight: float
+    score: float = Field(description="0..1")
+    detail: str
+
+
+class PipelineHealth(BaseModel):
+    score: int = Field(ge=0, le=100, description=HEALTH_FORMULA)
+    formula: str = HEALTH_FORMULA
+    components: list[HealthComponent]
+
+
+class TopAgent(BaseModel):
+    agent_id: int
+    name: str
+    gci: float = Field(description="GCI of the agent's closings in the period.")
+    closings: int
+
+
+class SummaryAlert(BaseModel):
+    severity: str
+    title: str
+    metric: str | None = None
+
+
+class SummaryRead(BaseModel):
+    """The executive summary of one period."""
+
+    as_of: dt.date
+    period: PeriodRead
+    compare: Compare
+    comparison_period: PeriodRead | None
+    cards: list[KpiCard]
+    revenue: list[RevenueToDate] = Field(description="GCI month, quarter and year to date.")
+    pipeline_health: PipelineHealth
+    top_agents: list[TopAgent] = Field(description="The five agents with most GCI.")
+    alerts: list[SummaryAlert] = Field(
+        default_factory=list, description="Open alerts (none until alert rules exist)."
+    )
+
+
+def _read(period: Period) -> PeriodRead:
+    return PeriodRead(start=period.start, end=period.last_day)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
+
+
+class _Summary:
+    def __init__(self, service: AnalyticsService) -> None:
+        self.service = service
+        self.plans = service.sources.scope.agent_ids is None
+
+    def value(self, slug: str, period: Period) -> float | None:
+        return self.service.compute(get_metric(slug), self.service.frame(period)).get(())
+
+    def target(self, slug: str, period: Period) -> float | None:
+        if not self.plans or not get_metric(slug).additive:
+            return None
+        return self.service.compute_target(slug, self.service.frame(period)).get(())
+
+    def card(self, slug: str, period: Period, other: Period | None) -> KpiCard:
+        metric = get_metric(slug)
+        value = self.value(slug, period)
+        target = self.target(slug, period)
+        comparison = target if other is None else self.value(slug, other)
+        change = None if value is None or comparison is None else value - comparison
+        return KpiCard(
+            slug=slug,
+            label=metric.label,
+            unit=metric.unit,
+            higher_is_better=metric.higher_is_better,
+            value=value,
+            comparison=comparison,
+            change_pct=None if change is None or not comparison else change / abs(comparison),
+            target=target,
+            attainment=_ratio(value, target),
+        )
+
+    def revenue(self) -> list[RevenueToDate]:
+        out = []
+        for name, label in (
+            (RangeName.MONTH_TO_DATE, "Month to date"),
+            (RangeName.QUARTER_TO_DATE, "Quarter to date"),
+            (RangeName.YEAR_TO_DATE, "Year to date"),
+        ):
+            period = resolve_range(name, self.service.as_of)
+            gci = self.value("gci", period) or 0.0
+            target = self.target("gci", period)
+            out.append(
+                RevenueToDate(
+                    label=label,
+                    period=_read(period),
+                    gci=gci,
+                    target=target,
+                    attainment=_ratio(gci, target),
+                )
+            )
+        return out
+
+    def stale_share(self) -> float | None:
+        frame = self.service.frame(
+            Period(self.service.as_of, self.service.as_of + dt.timedelta(days=1))
+        )
+        deals = open_at(frame, frame.as_of_end)
+        cutoff = ts_literal(frame.as_of_end - dt.timedelta(days=STALE_DAYS))
+        moved = ibis.coalesce(deals.last_stage_change_at, deals.created_at)
+        expr = deals.aggregate(n=deals.id.count(), stale=ibis.ifelse(moved < cutoff, 1, 0).sum())
+        row = self.service.sources.frame(expr).iloc[0]
+        return None if not row["n"] else float(row["stale"]) / float(row["n"])
+
+    def health(self, period: Period, speed: float | None, win_rate: float | None) -> PipelineHealth:
+        as_of = self.service.as_of
+        year = Period(as_of - dt.timedelta(days=364), as_of + dt.timedelta(days=1))
+        quarter = Period(quarter_start(as_of), as_of + dt.timedelta(days=1))
+        ratio = _ratio(self.value("gci", year), self.value("sales_volume", year))
+        weighted = self.value("weighted_pipeline_value", Period(as_of, quarter.end)) or 0.0
+        expected = weighted * (ratio or 0.0)
+        plan = self.target("gci", Period(quarter.start, _quarter_end(as_of)))
+        if plan is not None:
+            needed = max(0.0, plan - (self.value("gci", quarter) or 0.0))
+            basis = "the quarter's plan"
+        else:
+            trailing = Period(as_of - dt.timedelta(days=89), as_of + dt.timedelta(days=1))
+            needed = self.value("gci", trailing) or 0.0
+            basis = "the trailing 90 days' GCI"
+        coverage = 1.0 if needed <= 0 else min(1.0, expected / needed)
+        trailing_win = self.value("win_rate", year)
+        win = _ratio(win_rate, trailing_win)
+        stale = self.stale_share()
+        parts = [
+            (
+                "coverage",
+                coverage,
+                f"expected GCI {expected:,.0f} vs {needed:,.0f} needed ({basis})",
+            ),
+            (
+                "win_rate",
+                None if win is None else min(1.0, win),
+                f"win rate {_pct(win_rate)} vs trailing year {_pct(trailing_win)}",
+            ),
+            (
+                "freshness",
+                None if stale is None else 1.0 - stale,
+                f"{_pct(stale)} of open deals without a stage change in {STALE_DAYS} days",
+            ),
+            (
+                "speed",
+                None if not speed else min(1.0, SPEED_SLA_MINUTES / speed),
+                f"median speed to lead {_num(speed)} min vs {SPEED_SLA_MINUTES:g} min SLA",
+            ),
+        ]
+        components = [
+            HealthComponent(
+                name=n, weight=HEALTH_WEIGHTS[n], score=0.5 if s is None else s, detail=d
+            )
+            for n, s, d in parts
+        ]
+        score = round(100 * sum(c.weight * c.score for c in components))
+        return PipelineHealth(score=score, components=components)
+
+    def top_agents(self, period: Period) -> list[TopAgent]:
+        frame = Frame(
+            self.service.sources,
+            period,
+            self.service.as_of,
+            self.service.zone,
+            dimensions=(Dimension.AGENT,),
+        )
+        gci = self.service.compute(get_metric("gci"), frame)
+        deals = self.service.compute(get_metric("closings"), frame)
+        ranked = sorted(
+            ((k[0], v or 0.0) for k, v in gci.items() if k[0] is not None), key=lambda kv: -kv[1]
+        )[:5]
+        names = self._agent_names([int(a) for a, _ in ranked])
+        return [
+            TopAgent(
+                agent_id=int(a),
+                name=names.get(int(a), f"agent {a}"),
+                gci=v,
+                closings=int(deals.get((a,)) or 0),
+            )
+            for a, v in ranked
+        ]
+
+    def _agent_names(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        t = self.service.sources.table("agents")
+        expr = t.filter(t.id.isin(list(ids))).select(
+            "id", name=t.first_name.concat(" ", t.last_name)
+        )
+        found = self.service.sources.frame(expr)
+        return {int(r["id"]): str(r["name"]) for r in found.to_dict("records")}
+
+
+def _quarter_end(day: dt.date) -> dt.date:
+    start = quarter_start(day)
+    index = start.year * 12 + start.month - 1 + 3
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def compute_summary(
+    service: AnalyticsService,
+    range_name: RangeName = RangeName.LAST_30_DAYS,
+    compare: Compare = Compare.PREVIOUS_PERIOD,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> SummaryRead:
+    """The executive summary of the period `range_name` names on the service's `as_of`."""
+    period = resolve_range(range_name, service.as_of, start, end)
+    other = comparison_period(period, compare)
+    summary = _Summary(service)
+    cards = [summary.card(slug, period, other) for slug in CARDS]
+    by_slug = {c.slug: c for c in cards}
+    return SummaryRead(
+        as_of=service.as_of,
+        period=_read(period),
+        compare=compare,
+        comparison_period=None if other is None else _read(other),
+        cards=cards,
+        revenue=summary.revenue(),
+        pipeline_health=summary.health(
+            period, by_slug["speed_to_lead_median_minutes"].value, by_slug["win_rate"].value
+        ),
+        top_agents=summary.top_agents(period),
+        alerts=[],
+    )

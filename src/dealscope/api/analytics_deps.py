@@ -1,0 +1,31 @@
+"""The metric service of a request: the caller's scoped sources, in the tenant's calendar.
+
+`as_of` defaults to today in the tenant's time zone (tenants.timezone): the API is the one
+layer that reads the clock; the service and everything below receive the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from dealscope.analytics.service import AnalyticsService
+from dealscope.analytics.sources import Sources
+from dealscope.api.auth.principal import Principal
+from dealscope.api.auth.tenants import get_tenant
+from dealscope.warehouse.engine import Warehouse
+
+
+def tenant_timezone(warehouse: Warehouse, tenant_id: int) -> str:
+    with warehouse.engine.connect() as connection:
+        return get_tenant(connection, tenant_id).timezone
+
+
+def analytics_service(
+    warehouse: Warehouse, principal: Principal, as_of: dt.date | None = None
+) -> AnalyticsService:
+    """The metric service for `principal` (its data scope applies to every read) on `as_of`
+    (default: today in the tenant's time zone)."""
+    timezone = tenant_timezone(warehouse, principal.tenant_id)
+    day = as_of or dt.datetime.now(ZoneInfo(timezone)).date()
+    return AnalyticsService(Sources(warehouse, principal.scope), day, timezone)

@@ -1,0 +1,43 @@
+"""GET /dashboard/summary: the executive summary (KPI cards, revenue to date, pipeline
+health, top agents). Needs data:read; figures follow the caller's data scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from dealscope.analytics.periods import Compare, RangeName
+from dealscope.analytics.summary import SummaryRead, compute_summary
+from dealscope.api.analytics_deps import analytics_service
+from dealscope.api.auth.principal import Principal
+from dealscope.api.deps import WarehouseDep, require
+from dealscope.kit.roles import Permission
+
+router = APIRouter(prefix="/dashboard", tags=["dashboards"])
+
+DataReader = Annotated[Principal, Depends(require(Permission.READ_DATA))]
+
+
+@router.get("/summary", summary="KPI cards, revenue to date, pipeline health and top agents")
+def read_summary(
+    principal: DataReader,
+    warehouse: WarehouseDep,
+    range_name: Annotated[
+        RangeName, Query(alias="range", description="The period (custom needs start and end).")
+    ] = RangeName.LAST_30_DAYS,
+    compare: Annotated[
+        Compare, Query(description="What the cards compare with.")
+    ] = Compare.PREVIOUS_PERIOD,
+    start: Annotated[dt.date | None, Query(description="First day of a custom range.")] = None,
+    end: Annotated[dt.date | None, Query(description="Last day of a custom range.")] = None,
+    as_of: Annotated[
+        dt.date | None,
+        Query(description="The day seen from (default: today in the tenant's time zone)."),
+    ] = None,
+) -> SummaryRead:
+    """An agent's summary counts only their rows and lists only themselves among the top
+    agents; plans (targets) show for tenant-wide roles only."""
+    service = analytics_service(warehouse, principal, as_of)
+    return compute_summary(service, range_name, compare, start, end)
