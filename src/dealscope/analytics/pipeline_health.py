@@ -136,6 +136,6 @@ def compute_heatmap(instants: pd.Series, observation: Observation) -> Heatmap:
     """Counts of `instants` by local day of week (Monday first) and hour."""
     counts = [[0] * 24 for _ in range(7)]
     local = observation.local(instants)
-    for day, hour in zip(local.dt.weekday, local.dt.hour, strict=True):
+    for day, hour in zip(local.dt.day_of_week, local.dt.hour, strict=True):
         counts[int(day)][int(hour)] += 1
     return Heatmap(total=len(instants), counts=counts)
