@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import Period
@@ -120,6 +121,9 @@ class Scenario:
         return Observation(period, as_of, self.timezone)
 
 
-def by(items: Sequence[object], field: str) -> dict[object, object]:
+T = TypeVar("T")
+
+
+def by(items: Sequence[T], field: str) -> dict[Any, T]:
     """Items keyed by one of their attributes."""
     return {getattr(item, field): item for item in items}
