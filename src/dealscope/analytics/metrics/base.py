@@ -23,8 +23,10 @@ class Metric:
     dimensions: frozenset[Dimension]
     higher_is_better: bool
     build: Callable[[Frame], ir.Table]
+    summable: bool = True  # False for money per thing (averages, costs per lead)
 
     @property
     def additive(self) -> bool:
-        """Counts and money: 0 over no rows, and summable across buckets and dimensions."""
-        return self.unit in ADDITIVE_UNITS
+        """Totals of counts or money: 0 over no rows, summable across dimension values, and
+        the metrics plans (targets) can be set for. Averages are not, even in money."""
+        return self.unit in ADDITIVE_UNITS and self.summable

@@ -125,6 +125,7 @@ METRICS: tuple[Metric, ...] = (
         DIMS,
         False,
         build_cost_per_lead,
+        summable=False,
     ),
     Metric(
         "cost_per_closing",
@@ -134,6 +135,7 @@ METRICS: tuple[Metric, ...] = (
         DIMS,
         False,
         build_cost_per_closing,
+        summable=False,
     ),
     Metric(
         "marketing_roi",
@@ -152,5 +154,6 @@ METRICS: tuple[Metric, ...] = (
         PER_LEAD_DIMS,
         True,
         build_revenue_per_lead,
+        summable=False,
     ),
 )

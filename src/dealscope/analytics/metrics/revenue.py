@@ -112,6 +112,7 @@ METRICS: tuple[Metric, ...] = (
         DIMS,
         True,
         build_average_deal_size,
+        summable=False,
     ),
     Metric(
         "quota_attainment",
