@@ -56,7 +56,7 @@ def walk(
         reached += 1
         current = found
         finished = max(finished, found)
-    days = (finished - t1) / dt.timedelta(days=1) if reached == len(steps) else None
+    days = (finished - t1).total_seconds() / 86400.0 if reached == len(steps) else None
     return reached, days
 
 
