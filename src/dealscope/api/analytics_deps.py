@@ -21,11 +21,16 @@ def tenant_timezone(warehouse: Warehouse, tenant_id: int) -> str:
         return get_tenant(connection, tenant_id).timezone
 
 
+def tenant_today(timezone: str) -> dt.date:
+    """Today's date in `timezone`: the one place analytics requests read the clock."""
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
 def analytics_service(
     warehouse: Warehouse, principal: Principal, as_of: dt.date | None = None
 ) -> AnalyticsService:
     """The metric service for `principal` (its data scope applies to every read) on `as_of`
     (default: today in the tenant's time zone)."""
     timezone = tenant_timezone(warehouse, principal.tenant_id)
-    day = as_of or dt.datetime.now(ZoneInfo(timezone)).date()
+    day = as_of or tenant_today(timezone)
     return AnalyticsService(Sources(warehouse, principal.scope), day, timezone)

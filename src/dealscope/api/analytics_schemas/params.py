@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query
 
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import RangeName, resolve_range
-from dealscope.api.auth.tenants import get_tenant
+from dealscope.api.analytics_deps import tenant_timezone, tenant_today
 from dealscope.api.deps import PrincipalDep, WarehouseDep
 
 RangeQuery = Annotated[
@@ -40,11 +39,6 @@ AsOfQuery = Annotated[
 ]
 
 
-def tenant_today(timezone: str) -> dt.date:
-    """Today's date in `timezone`."""
-    return dt.datetime.now(ZoneInfo(timezone)).date()
-
-
 def observation(
     principal: PrincipalDep,
     warehouse: WarehouseDep,
@@ -54,8 +48,7 @@ def observation(
     as_of: AsOfQuery = None,
 ) -> Observation:
     """The caller's period in their tenant's calendar, seen on `as_of`."""
-    with warehouse.engine.connect() as connection:
-        timezone = get_tenant(connection, principal.tenant_id).timezone
+    timezone = tenant_timezone(warehouse, principal.tenant_id)
     day = as_of or tenant_today(timezone)
     return Observation(resolve_range(range_name, day, start, end), day, timezone)
 
