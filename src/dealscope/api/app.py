@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 
 from dealscope import __version__
+from dealscope.api.cache import ResponseCache
 from dealscope.api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
@@ -62,6 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.warehouse = warehouse
     app.state.redis = _open_redis(settings.redis_url)
     app.state.rate_limiter = RateLimiter.from_settings(settings, warehouse, app.state.redis)
+    app.state.response_cache = ResponseCache.from_settings(settings, app.state.redis)
     log.info(
         "api.started",
         warehouse=describe_url(warehouse.url),

@@ -54,3 +54,13 @@ def observation(
 
 
 ObservationDep = Annotated[Observation, Depends(observation)]
+
+
+def observation_params(observation: Observation) -> dict[str, object]:
+    """The observation as cache-key parameters: the resolved period, `as_of` and time zone."""
+    return {
+        "start": observation.period.start,
+        "end": observation.period.end,
+        "as_of": observation.as_of,
+        "timezone": observation.timezone,
+    }

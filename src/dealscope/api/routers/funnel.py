@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from dealscope.analytics.funnel import FunnelBreakdown, FunnelQuery, compute_funnel
 from dealscope.analytics.funnel_walk import FunnelOrder
 from dealscope.analytics.sources import Sources
 from dealscope.analytics.stages import PIPELINE_STAGES
 from dealscope.api.analytics_schemas.funnel import FunnelRead
-from dealscope.api.analytics_schemas.params import ObservationDep
+from dealscope.api.analytics_schemas.params import ObservationDep, observation_params
 from dealscope.api.auth.principal import Principal
+from dealscope.api.cache import ResponseCacheDep, cached_response
 from dealscope.api.deps import WarehouseDep, require
 from dealscope.kit.roles import Permission
 
@@ -29,10 +31,15 @@ SegmentQuery = Annotated[
 ]
 
 
-@router.get("/funnel", summary="Conversion through chosen steps, bottleneck and A/B comparison")
+@router.get(
+    "/funnel",
+    response_model=FunnelRead,
+    summary="Conversion through chosen steps, bottleneck and A/B comparison",
+)
 def read_funnel(
     principal: DataReader,
     warehouse: WarehouseDep,
+    cache: ResponseCacheDep,
     observation: ObservationDep,
     steps: Annotated[
         str,
@@ -51,7 +58,7 @@ def read_funnel(
     breakdown: Annotated[FunnelBreakdown | None, Query(description="Split the funnel.")] = None,
     segment_a: SegmentQuery = None,
     segment_b: SegmentQuery = None,
-) -> FunnelRead:
+) -> Response:
     """Agents see their own deals, managers their team's (the caller's data scope)."""
     query = FunnelQuery(
         steps=tuple(s.strip() for s in steps.split(",") if s.strip()),
@@ -61,5 +68,13 @@ def read_funnel(
         segment_a=segment_a,
         segment_b=segment_b,
     )
-    report = compute_funnel(Sources(warehouse, principal.scope), observation, query)
-    return FunnelRead.model_validate(report)
+    return cached_response(
+        cache,
+        warehouse,
+        principal,
+        "dashboard.funnel",
+        {**observation_params(observation), **asdict(query)},
+        lambda: FunnelRead.model_validate(
+            compute_funnel(Sources(warehouse, principal.scope), observation, query)
+        ),
+    )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from dealscope.analytics.registry import list_metrics
 from dealscope.analytics.specs import MetricInfo, MetricQuery, MetricResult
-from dealscope.api.analytics_deps import analytics_service
+from dealscope.api.analytics_deps import analytics_service, tenant_timezone, tenant_today
 from dealscope.api.auth.principal import Principal
+from dealscope.api.cache import ResponseCacheDep, cached_response
 from dealscope.api.deps import WarehouseDep, require
 from dealscope.kit.roles import Permission
 
@@ -48,10 +49,23 @@ def list_metric_catalog(principal: DataReader) -> MetricCatalogRead:
     )
 
 
-@router.post("/query", summary="Compute metrics over a period, split, filtered and compared")
+@router.post(
+    "/query",
+    response_model=MetricResult,
+    summary="Compute metrics over a period, split, filtered and compared",
+)
 def query_metrics(
-    query: MetricQuery, principal: DataReader, warehouse: WarehouseDep
-) -> MetricResult:
+    query: MetricQuery, principal: DataReader, warehouse: WarehouseDep, cache: ResponseCacheDep
+) -> Response:
     """Unknown metrics, and dimensions or filters a metric does not support, are refused
     with 400 naming them. `as_of` defaults to today in the tenant's time zone."""
-    return analytics_service(warehouse, principal, query.as_of).query(query)
+    day = query.as_of or tenant_today(tenant_timezone(warehouse, principal.tenant_id))
+    resolved = query.model_copy(update={"as_of": day})
+    return cached_response(
+        cache,
+        warehouse,
+        principal,
+        "metrics.query",
+        resolved.model_dump(mode="json"),
+        lambda: analytics_service(warehouse, principal, day).query(resolved),
+    )

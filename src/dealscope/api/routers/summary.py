@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from dealscope.analytics.periods import Compare, RangeName
 from dealscope.analytics.summary import SummaryRead, compute_summary
-from dealscope.api.analytics_deps import analytics_service
+from dealscope.api.analytics_deps import analytics_service, tenant_timezone, tenant_today
 from dealscope.api.auth.principal import Principal
+from dealscope.api.cache import ResponseCacheDep, cached_response
 from dealscope.api.deps import WarehouseDep, require
 from dealscope.kit.roles import Permission
 
@@ -20,10 +21,15 @@ router = APIRouter(prefix="/dashboard", tags=["dashboards"])
 DataReader = Annotated[Principal, Depends(require(Permission.READ_DATA))]
 
 
-@router.get("/summary", summary="KPI cards, revenue to date, pipeline health and top agents")
+@router.get(
+    "/summary",
+    response_model=SummaryRead,
+    summary="KPI cards, revenue to date, pipeline health and top agents",
+)
 def read_summary(
     principal: DataReader,
     warehouse: WarehouseDep,
+    cache: ResponseCacheDep,
     range_name: Annotated[
         RangeName, Query(alias="range", description="The period (custom needs start and end).")
     ] = RangeName.LAST_30_DAYS,
@@ -36,8 +42,18 @@ def read_summary(
         dt.date | None,
         Query(description="The day seen from (default: today in the tenant's time zone)."),
     ] = None,
-) -> SummaryRead:
+) -> Response:
     """An agent's summary counts only their rows and lists only themselves among the top
     agents; plans (targets) show for tenant-wide roles only."""
-    service = analytics_service(warehouse, principal, as_of)
-    return compute_summary(service, range_name, compare, start, end)
+    day = as_of or tenant_today(tenant_timezone(warehouse, principal.tenant_id))
+    params = {"range": range_name, "compare": compare, "start": start, "end": end, "as_of": day}
+    return cached_response(
+        cache,
+        warehouse,
+        principal,
+        "summary",
+        params,
+        lambda: compute_summary(
+            analytics_service(warehouse, principal, day), range_name, compare, start, end
+        ),
+    )
