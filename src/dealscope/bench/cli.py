@@ -56,3 +56,40 @@ def generate(
         )
     console.print(table)
     console.print(f"peak memory {figures['peak_rss_mib']:,.0f} MiB; result written to {path}")
+
+
+@bench_app.command("api")
+def api(
+    leads: Annotated[
+        int, typer.Option(min=1, help="Leads of the generated brokerage.")
+    ] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed calls per endpoint and mode.")] = 20,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    output: OutputOption = Path("bench-results"),
+) -> None:
+    """Time the analytics endpoints cold (cache cleared) and warm (cached) on a generated
+    brokerage in a temporary DuckDB file, served in process."""
+    # Imported here: every `dealscope` command loads this module, few run a benchmark.
+    from dealscope.bench.api import bench_api
+    from dealscope.bench.results import BenchResult
+
+    figures = bench_api(leads, repeat, seed=seed)
+    path = BenchResult("api", figures).write(output)
+    table = Table("endpoint", "cold p50 ms", "cold p95 ms", "warm p50 ms", "warm p95 ms", "met")
+    for name, run in figures["endpoints"].items():
+        met = "yes" if run["cold_p95_met"] and run["warm_p95_met"] else "no"
+        table.add_row(
+            name,
+            f"{run['cold']['p50_ms']:.1f}",
+            f"{run['cold']['p95_ms']:.1f}",
+            f"{run['warm']['p50_ms']:.1f}",
+            f"{run['warm']['p95_ms']:.1f}",
+            met,
+        )
+    console.print(table)
+    overhead = figures["summary_overhead"]
+    console.print(
+        f"summary: cold API p50 / raw DuckDB p50 = {overhead['ratio']:.2f} "
+        f"({overhead['api_cold_p50_ms']:.1f} ms / {overhead['raw_duckdb']['p50_ms']:.1f} ms); "
+        f"result written to {path}"
+    )

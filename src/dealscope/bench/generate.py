@@ -19,7 +19,7 @@ from dealscope.warehouse.engine import open_warehouse
 from dealscope.warehouse.migrate import upgrade
 
 
-def _throwaway_cipher() -> PiiCipher:
+def throwaway_cipher() -> PiiCipher:
     """A fresh key per run: the benchmark measures encryption, it need not read data back."""
     return PiiCipher([Fernet.generate_key()], secrets.token_bytes(32))
 
@@ -44,7 +44,7 @@ def bench_generate(
                 brokerage = generate_brokerage(BrokerageSpec(leads=size, seed=seed, end=BENCH_END))
                 simulated = time.perf_counter()
                 result = load_brokerage(
-                    warehouse, brokerage, f"bench-{size}", cipher=_throwaway_cipher(), replace=True
+                    warehouse, brokerage, f"bench-{size}", cipher=throwaway_cipher(), replace=True
                 )
                 finished = time.perf_counter()
         rows = sum(result.rows.values())
