@@ -26,6 +26,7 @@ from dealscope.api.routers import (
     users,
 )
 from dealscope.api.routers import metrics as metric_routes
+from dealscope.api.routers import revenue as revenue_routes
 from dealscope.api.routers import summary as summary_routes
 from dealscope.api.schemas import ErrorRead
 from dealscope.api.security import install_security_middleware
@@ -100,6 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     for router in (pipeline.router, funnel.router, speed.router):
         app.include_router(router, prefix=API_PREFIX)
-    for router in (metric_routes.router, summary_routes.router):
+    for router in (metric_routes.router, summary_routes.router, revenue_routes.router):
         app.include_router(router, prefix=API_PREFIX)
     return app
