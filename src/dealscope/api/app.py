@@ -25,6 +25,7 @@ from dealscope.api.routers import (
     speed,
     users,
 )
+from dealscope.api.routers import leaderboard as leaderboard_routes
 from dealscope.api.routers import metrics as metric_routes
 from dealscope.api.routers import revenue as revenue_routes
 from dealscope.api.routers import summary as summary_routes
@@ -103,4 +104,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     for router in (metric_routes.router, summary_routes.router, revenue_routes.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(leaderboard_routes.router, prefix=API_PREFIX)
     return app
