@@ -11,19 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dealscope.analytics.stages import PIPELINE_STAGES
+
 # --- the pipeline ---------------------------------------------------------------------
 
-STAGES: tuple[str, ...] = (
-    "new",
-    "contacted",
-    "qualified",
-    "appointment",
-    "showing",
-    "offer",
-    "under_contract",
-    "closed_won",
-)
-LOST = "lost"
+# The canonical stages are analytics' (one definition); the generator walks them in order.
+STAGES: tuple[str, ...] = PIPELINE_STAGES
 # Share of a lead's overall close propensity spent at each transition after "new": a lead
 # with propensity q passes transition k with probability q ** weight_k, so the product over
 # all transitions is q itself.
