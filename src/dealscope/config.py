@@ -70,8 +70,35 @@ class Settings(BaseSettings):
     )
     max_failed_logins: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
-    smtp_url: str | None = None
+    smtp_url: str | None = Field(
+        default=None,
+        description="Where mail goes: smtp://user:password@host:587 (STARTTLS when offered), "
+        "smtps://host:465 (TLS from the start) or smtp://host:25?starttls=false.",
+    )
+    smtp_from: str = Field(
+        default="DealScope <reports@dealscope.local>",
+        description="The From address of reports and alerts.",
+    )
     slack_webhook_url: str | None = None
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Run report schedules and alert evaluation inside the API process.",
+    )
+    scheduler_tick_seconds: int = Field(
+        default=30, ge=1, le=3600, description="How often due report schedules are looked for."
+    )
+    alert_interval_minutes: int = Field(
+        default=5, ge=1, le=24 * 60, description="How often every tenant's alert rules run."
+    )
+    delivery_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Sending a report is tried this many times."
+    )
+    delivery_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Wait before the first retry of a failed send; doubles after each.",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
