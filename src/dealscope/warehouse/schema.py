@@ -541,6 +541,27 @@ raw_events = sa.Table(
     sa.UniqueConstraint("tenant_id", "source", "dedupe_key"),
 )
 
+# Where each tenant's REST sync of each resource of an outside account stopped, and how
+# its last run went. `cursor` is the source's own resumption point (e.g. the newest
+# `dateUpdated` and id stored), advanced only after the rows before it are committed.
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("source", sa.String(32), nullable=False),  # ghl
+    sa.Column("account", sa.String(128), nullable=False),  # e.g. the GHL location id
+    sa.Column("resource", sa.String(32), nullable=False),  # contacts|opportunities|...
+    sa.Column("cursor", sa.JSON),
+    sa.Column("status", sa.String(16), nullable=False),  # running|ok|failed
+    sa.Column("mode", sa.String(16)),  # full|incremental
+    sa.Column("started_at", UtcDateTime),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("rows_fetched", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint("tenant_id", "source", "account", "resource"),
+)
+
 alert_rules = sa.Table(
     "alert_rules",
     metadata,
