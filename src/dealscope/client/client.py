@@ -1,29 +1,90 @@
-"""DealScopeClient: one method per API call, typed results, errors that say what to do."""
+"""DealScopeClient: one method per API call, typed results, errors that say what to do.
+
+Credentials: `token=` (a bearer access token), `api_key=`, or a session from `login()` /
+`tokens=` whose access token is refreshed transparently; `on_tokens` hears of every new pair
+(and of None when the session ends), so a caller can keep them (the dashboard keeps them in
+its session state)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from dealscope.client.errors import ApiError, ApiUnavailable
-from dealscope.client.models import HealthRead
+from dealscope.client.analytics_models import (
+    LeaderboardRead,
+    MetricCatalogRead,
+    MetricResult,
+    RevenueRead,
+    SummaryRead,
+)
+from dealscope.client.dashboard_models import FunnelRead, PipelineRead, SpeedToLeadRead
+from dealscope.client.enums import Compare, FunnelBreakdown, FunnelOrder, Grain, SortBy
+from dealscope.client.errors import ApiError
+from dealscope.client.models import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    HealthRead,
+    MeRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from dealscope.client.queries import MetricQuery, PeriodQuery
+from dealscope.client.transport import Clock, Tokens, TokensListener, Transport, utc_now
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+DATA_VERSION_HEADER = "X-Data-Version"
+API = "/api/v1"
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
-def _api_error(response: httpx.Response) -> ApiError:
-    """The error a non-success response stands for, from its body when it has our shape."""
+@dataclass(frozen=True)
+class Snapshot(Generic[T]):
+    """An analytics answer with what says how fresh it is: the tenant's data version it was
+    computed on (it moves with every write), when it was fetched, and whether the API
+    answered from its cache."""
+
+    data: T
+    data_version: int | None
+    fetched_at: dt.datetime
+    cache: str | None
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
     try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return ApiError(response.status_code, body["error"], str(body.get("detail", "")))
-    # Not our body: a proxy's error page or another service on the port.
-    text = " ".join(response.text.split())[:200] or response.reason_phrase
-    return ApiError(response.status_code, f"http_{response.status_code}", text)
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise ApiError(
+            response.status_code,
+            "unexpected_response",
+            f"{response.request.url} did not answer like a DealScope API: "
+            f"{exc.error_count()} field error(s), first: {exc.errors()[0]['msg']}",
+        ) from exc
+
+
+def _parse_list(model: type[M], response: httpx.Response) -> list[M]:
+    try:
+        return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
+    except ValidationError as exc:
+        raise ApiError(
+            response.status_code,
+            "unexpected_response",
+            f"{response.request.url} did not answer with a list of {model.__name__}: "
+            f"{exc.errors()[0]['msg']}",
+        ) from exc
+
+
+def _drop_none(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
 
 
 class DealScopeClient:
@@ -31,40 +92,170 @@ class DealScopeClient:
     or use it as a context manager."""
 
     def __init__(
-        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, token: str | None = None
+        self,
+        base_url: str,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        token: str | None = None,
+        *,
+        api_key: str | None = None,
+        tokens: Tokens | None = None,
+        on_tokens: TokensListener | None = None,
+        clock: Clock = utc_now,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
+        self._transport = Transport(base_url, timeout, token, api_key, tokens, on_tokens, clock)
+        self._clock = clock
+        self.base_url = self._transport.base_url
+        self._http = self._transport.http
 
-    def _get(self, path: str, ok_statuses: frozenset[int] = frozenset({200})) -> httpx.Response:
-        url = f"{self.base_url}{path}"
+    # --- session -------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> Tokens | None:
+        """The session's current tokens (None before login and after logout)."""
+        return self._transport.tokens
+
+    def login(self, email: str, password: str, tenant: str | None = None) -> Tokens:
+        """Sign in with email and password (`tenant`: the slug, when the email has accounts
+        in several tenants). ApiError 401 for wrong credentials, 423 while locked."""
+        return self._transport.sign_in(email, password, tenant)
+
+    def refresh(self) -> Tokens:
+        """Renew the session's tokens now (it happens by itself when they run out)."""
+        return self._transport.refresh()
+
+    def logout(self) -> None:
+        """End the session on the server; the tokens are forgotten either way."""
+        if self._transport.tokens is None:
+            return
         try:
-            response = self._http.get(path)
-        except httpx.TimeoutException as exc:
-            raise ApiUnavailable(url, f"no answer within {self._http.timeout.read} s") from exc
-        except httpx.TransportError as exc:
-            raise ApiUnavailable(url, str(exc) or type(exc).__name__) from exc
-        if response.status_code not in ok_statuses:
-            raise _api_error(response)
-        return response
+            self._transport.call("POST", f"{API}/auth/logout", ok=frozenset({204}))
+        finally:
+            self._transport.set_tokens(None)
+
+    def me(self) -> MeRead:
+        return _parse(MeRead, self._transport.call("GET", f"{API}/auth/me"))
+
+    # --- health --------------------------------------------------------------------------
 
     def health(self) -> HealthRead:
         """The API's health report. A 503 still carries a report (the database is down), so
         it is returned, not raised; read `.status` and `.database`."""
-        response = self._get("/health", ok_statuses=frozenset({200, 503}))
-        try:
-            return HealthRead.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise ApiError(
-                response.status_code,
-                "unexpected_response",
-                f"{self.base_url}/health did not answer like a DealScope API: "
-                f"{exc.error_count()} field error(s), first: {exc.errors()[0]['msg']}",
-            ) from exc
+        response = self._transport.call("GET", "/health", ok=frozenset({200, 503}))
+        return _parse(HealthRead, response)
+
+    # --- analytics -----------------------------------------------------------------------
+
+    def _snapshot(
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Snapshot[M]:
+        response = self._transport.call(method, path, params=params, json=json)
+        version = response.headers.get(DATA_VERSION_HEADER)
+        return Snapshot(
+            data=_parse(model, response),
+            data_version=int(version) if version and version.isdigit() else None,
+            fetched_at=self._clock(),
+            cache=response.headers.get("X-Cache"),
+        )
+
+    def summary(
+        self, period: PeriodQuery | None = None, compare: Compare = Compare.PREVIOUS_PERIOD
+    ) -> Snapshot[SummaryRead]:
+        """KPI cards, revenue to date, pipeline health and top agents of the period."""
+        params = (period or PeriodQuery()).params() | {"compare": compare.value}
+        return self._snapshot(SummaryRead, "GET", f"{API}/dashboard/summary", params)
+
+    def pipeline(
+        self, period: PeriodQuery | None = None, grain: Grain | None = None
+    ) -> Snapshot[PipelineRead]:
+        params = (period or PeriodQuery()).params() | _drop_none({"grain": grain})
+        return self._snapshot(PipelineRead, "GET", f"{API}/dashboard/pipeline", params)
+
+    def funnel(
+        self,
+        period: PeriodQuery | None = None,
+        *,
+        steps: list[str] | None = None,
+        window_days: int | None = None,
+        order: FunnelOrder | None = None,
+        breakdown: FunnelBreakdown | None = None,
+        segment_a: str | None = None,
+        segment_b: str | None = None,
+    ) -> Snapshot[FunnelRead]:
+        extra = {
+            "steps": ",".join(steps) if steps else None,
+            "window_days": window_days,
+            "order": order,
+            "breakdown": breakdown,
+            "segment_a": segment_a,
+            "segment_b": segment_b,
+        }
+        params = (period or PeriodQuery()).params() | _drop_none(extra)
+        return self._snapshot(FunnelRead, "GET", f"{API}/dashboard/funnel", params)
+
+    def speed_to_lead(
+        self, period: PeriodQuery | None = None, sla_minutes: float | None = None
+    ) -> Snapshot[SpeedToLeadRead]:
+        params = (period or PeriodQuery()).params() | _drop_none({"sla_minutes": sla_minutes})
+        return self._snapshot(SpeedToLeadRead, "GET", f"{API}/dashboard/speed-to-lead", params)
+
+    def revenue(self, period: PeriodQuery | None = None) -> Snapshot[RevenueRead]:
+        params = (period or PeriodQuery()).params()
+        return self._snapshot(RevenueRead, "GET", f"{API}/dashboard/revenue", params)
+
+    def agents(
+        self, period: PeriodQuery | None = None, sort_by: SortBy = SortBy.GCI
+    ) -> Snapshot[LeaderboardRead]:
+        """The agent leaderboard; an agent gets only their own row, a manager their team."""
+        params = (period or PeriodQuery()).params() | {"sort_by": sort_by.value}
+        return self._snapshot(LeaderboardRead, "GET", f"{API}/dashboard/agents", params)
+
+    def metric_catalog(self) -> MetricCatalogRead:
+        return _parse(MetricCatalogRead, self._transport.call("GET", f"{API}/metrics"))
+
+    def query_metrics(self, query: MetricQuery) -> Snapshot[MetricResult]:
+        body = query.model_dump(mode="json", exclude_none=True)
+        return self._snapshot(MetricResult, "POST", f"{API}/metrics/query", json=body)
+
+    # --- users and API keys (admins) -----------------------------------------------------
+
+    def list_users(self) -> list[UserRead]:
+        return _parse_list(UserRead, self._transport.call("GET", f"{API}/users"))
+
+    def create_user(self, user: UserCreate) -> UserRead:
+        body = user.model_dump(mode="json")
+        response = self._transport.call("POST", f"{API}/users", json=body, ok=frozenset({201}))
+        return _parse(UserRead, response)
+
+    def update_user(self, user_id: int, change: UserUpdate) -> UserRead:
+        body = change.model_dump(mode="json", exclude_unset=True)
+        return _parse(UserRead, self._transport.call("PATCH", f"{API}/users/{user_id}", json=body))
+
+    def disable_user(self, user_id: int) -> UserRead:
+        return _parse(UserRead, self._transport.call("POST", f"{API}/users/{user_id}/disable"))
+
+    def unlock_user(self, user_id: int) -> UserRead:
+        return _parse(UserRead, self._transport.call("POST", f"{API}/users/{user_id}/unlock"))
+
+    def list_api_keys(self) -> list[ApiKeyRead]:
+        return _parse_list(ApiKeyRead, self._transport.call("GET", f"{API}/api-keys"))
+
+    def create_api_key(self, key: ApiKeyCreate) -> ApiKeyCreated:
+        body = key.model_dump(mode="json")
+        response = self._transport.call("POST", f"{API}/api-keys", json=body, ok=frozenset({201}))
+        return _parse(ApiKeyCreated, response)
+
+    def revoke_api_key(self, key_id: int) -> None:
+        self._transport.call("DELETE", f"{API}/api-keys/{key_id}", ok=frozenset({204}))
+
+    # --- lifetime ------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> DealScopeClient:
         return self
