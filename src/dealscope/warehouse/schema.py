@@ -390,6 +390,9 @@ listings = sa.Table(
     sa.Column("buyer_office_name", sa.String(200)),
     sa.Column("modification_timestamp", UtcDateTime, nullable=False),
     sa.UniqueConstraint("tenant_id", "listing_key"),
+    # Derived on ingest (RESO has no such field): close price, else list price, per square
+    # foot of living area (square metres converted).
+    sa.Column("price_per_square_foot", Money),
 )
 
 market_series = sa.Table(
@@ -560,6 +563,32 @@ sync_cursors = sa.Table(
     sa.Column("rows_fetched", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("error", sa.Text),
     sa.UniqueConstraint("tenant_id", "source", "account", "resource"),
+)
+
+# One row per import (file, upload, RESO or FRED run): what it read, wrote and rejected.
+# `cursor` is where a feed stopped (RESO: the highest ModificationTimestamp stored), so the
+# next run continues from the last committed one.
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("kind", sa.String(32), nullable=False),  # contacts|...|listings|series
+    sa.Column("source", sa.String(16), nullable=False),  # file|upload|reso|fred
+    sa.Column("source_name", sa.String(500), nullable=False),  # file name or feed URL
+    sa.Column("content_sha256", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),  # imported|rejected|failed
+    sa.Column("rows_read", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_inserted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reject_path", sa.String(500)),
+    sa.Column("cursor", sa.String(64)),
+    sa.Column("actor", sa.String(254)),
+    sa.Column("error", sa.Text),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
 )
 
 alert_rules = sa.Table(
