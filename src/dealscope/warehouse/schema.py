@@ -283,6 +283,9 @@ activities = sa.Table(
     sa.Column("outcome", sa.String(32)),  # connected|voicemail|no_answer|delivered|completed|...
     sa.Column("duration_seconds", sa.Integer),
     sa.Column("occurred_at", UtcDateTime, nullable=False),
+    # The source's time of the state stored (older deliveries change nothing), and deletion.
+    sa.Column("updated_at", UtcDateTime),
+    sa.Column("deleted_at", UtcDateTime),
 )
 
 messages = sa.Table(
@@ -320,6 +323,7 @@ appointments = sa.Table(
     sa.Column("ends_at", UtcDateTime),
     _created_at(),
     sa.UniqueConstraint("tenant_id", "external_id"),
+    sa.Column("updated_at", UtcDateTime),  # the source's time of the state stored
 )
 
 transactions = sa.Table(
@@ -542,6 +546,50 @@ raw_events = sa.Table(
     sa.Column("latency_ms", sa.Float),
     sa.Column("error", sa.Text),
     sa.UniqueConstraint("tenant_id", "source", "dedupe_key"),
+    # The event's own time (its `timestamp`, else receipt): the order events are applied in.
+    sa.Column("occurred_at", UtcDateTime),
+)
+
+# Every state of a deal we were told of (webhook or sync: stage, status, when). GHL never
+# sends the previous stage, so the stage history we record is derived from these, which
+# makes it the same whatever order the deliveries came in (ingest/ghl/history.py).
+stage_observations = sa.Table(
+    "stage_observations",
+    metadata,
+    _id(),
+    _tenant(),
+    _ref("opportunity_id", nullable=False),
+    sa.Column("observed_at", UtcDateTime, nullable=False),
+    sa.Column("stage_key", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    _ref("agent_id"),
+    sa.Column("recorded_from", sa.String(16), nullable=False),  # webhook|sync
+    sa.UniqueConstraint(
+        "tenant_id",
+        "opportunity_id",
+        "observed_at",
+        "stage_key",
+        "status",
+        name="uq_stage_observations_state",
+    ),
+)
+
+# How a tenant's incoming webhooks authenticate: GHL's public keys (Ed25519 for
+# x-ghl-signature, RSA for x-wh-signature; PEM, or raw/hex/base64 for Ed25519), a hash of
+# the shared secret of workflow webhooks, the HMAC secret of the generic JSON webhook, and
+# the GHL location ids accepted (none: any).
+webhook_settings = sa.Table(
+    "webhook_settings",
+    metadata,
+    _id(),
+    sa.Column("tenant_id", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("ghl_ed25519_public_key", sa.Text),
+    sa.Column("ghl_rsa_public_key", sa.Text),
+    sa.Column("workflow_secret_sha256", sa.String(64)),
+    sa.Column("generic_secret", sa.Text),
+    sa.Column("location_ids", sa.JSON),
+    _ref("updated_by"),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # Where each tenant's REST sync of each resource of an outside account stopped, and how
