@@ -1,0 +1,1 @@
+"""GoHighLevel: webhook authentication, event parsing and the upserts into the warehouse."""

@@ -1,0 +1,88 @@
+"""Derived links and times that depend on several records, recomputed so that the order in
+which records arrive does not matter.
+
+- An activity or appointment belongs to its contact's newest deal created at or before it
+  (ties broken by the deal's external id), or to none.
+- A deal's `last_stage_change_at` is its latest stage-history row; `closed_at` is when it
+  entered its final stage when it is won, lost or abandoned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from dealscope.warehouse.schema import activities, appointments, opportunities, stage_history
+from dealscope.warehouse.unit_of_work import UnitOfWork
+
+
+def _deals_of(
+    uow: UnitOfWork, tenant_id: int, contact_id: int
+) -> list[tuple[dt.datetime, str, int]]:
+    rows = uow.connection.execute(
+        sa.select(
+            opportunities.c.created_at, opportunities.c.external_id, opportunities.c.id
+        ).where(opportunities.c.tenant_id == tenant_id, opportunities.c.contact_id == contact_id)
+    ).all()
+    deals = [(_aware(r.created_at), r.external_id or "", int(r.id)) for r in rows]
+    return sorted(deals)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _pick(deals: list[tuple[dt.datetime, str, int]], at: dt.datetime) -> int | None:
+    chosen = None
+    for created_at, _, deal_id in deals:
+        if created_at <= at:
+            chosen = deal_id
+    return chosen
+
+
+def deal_at(uow: UnitOfWork, tenant_id: int, contact_id: int, at: dt.datetime) -> int | None:
+    """The deal an activity of `contact_id` at `at` belongs to (see the module doc)."""
+    return _pick(_deals_of(uow, tenant_id, contact_id), at)
+
+
+def relink_contact(uow: UnitOfWork, tenant_id: int, contact_id: int) -> None:
+    """Recompute the deal of every activity and appointment of a contact whose deals changed."""
+    deals = _deals_of(uow, tenant_id, contact_id)
+    for table, time_column in ((activities, "occurred_at"), (appointments, "starts_at")):
+        rows = uow.connection.execute(
+            sa.select(table.c.id, table.c.opportunity_id, table.c[time_column]).where(
+                table.c.tenant_id == tenant_id, table.c.contact_id == contact_id
+            )
+        ).all()
+        for row in rows:
+            wanted = _pick(deals, _aware(row[2]))
+            if wanted != row.opportunity_id:
+                uow.connection.execute(
+                    sa.update(table).where(table.c.id == row.id).values(opportunity_id=wanted)
+                )
+
+
+def sync_deal_times(uow: UnitOfWork, tenant_id: int, opportunity_id: int) -> None:
+    """Set the deal's last stage change and close time from its stage history."""
+    conn = uow.connection
+    last = conn.execute(
+        sa.select(stage_history.c.to_stage, stage_history.c.changed_at)
+        .where(
+            stage_history.c.tenant_id == tenant_id,
+            stage_history.c.opportunity_id == opportunity_id,
+        )
+        .order_by(stage_history.c.changed_at.desc(), stage_history.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return
+    status = conn.execute(
+        sa.select(opportunities.c.status).where(opportunities.c.id == opportunity_id)
+    ).scalar()
+    closed = status in ("won", "lost", "abandoned") and last.to_stage in ("closed_won", "lost")
+    conn.execute(
+        sa.update(opportunities)
+        .where(opportunities.c.id == opportunity_id)
+        .values(last_stage_change_at=last.changed_at, closed_at=last.changed_at if closed else None)
+    )
