@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from dealscope.reports.branding import Branding
+
 MAX_KPI_CARDS = 16
 MAX_EMAIL_RECIPIENTS = 50
 
@@ -82,6 +84,11 @@ class DashboardConfig(_Document):
         default="#1f6feb",
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="The theme's accent colour, as #rrggbb.",
+    )
+
+    branding: Branding = Field(
+        default_factory=Branding,
+        description="How reports look: cover name, logo (data URI) and colours.",
     )
 
     @field_validator("kpi_cards")
