@@ -150,6 +150,9 @@ def delete_rule(uow: UnitOfWork, scope: TenantScope, rule_id: int) -> None:
 def _alert(row: sa.Row[Any]) -> AlertRecord:
     fired = _utc(row.fired_at)
     assert fired is not None
+    detail = dict(row.detail or {})
+    # `alerts.value` is a 4-byte REAL on DuckDB (7 digits); the exact value rides in detail.
+    value = detail.get("value", row.value)
     return AlertRecord(
         id=int(row.id),
         tenant_id=int(row.tenant_id),
@@ -157,9 +160,9 @@ def _alert(row: sa.Row[Any]) -> AlertRecord:
         fired_at=fired,
         severity=row.severity,
         title=row.title,
-        value=row.value,
+        value=None if value is None else float(value),
         status=row.status,
-        detail=dict(row.detail or {}),
+        detail=detail,
         acknowledged_by=row.acknowledged_by,
         acknowledged_at=_utc(row.acknowledged_at),
         resolved_at=_utc(row.resolved_at),
@@ -207,6 +210,7 @@ def last_fired_at(
 
 def insert_alert(uow: UnitOfWork, alert: AlertRecord) -> AlertRecord:
     alert.id = uow.next_id(alerts)
+    alert.detail["value"] = alert.value
     uow.connection.execute(
         alerts.insert().values(
             id=alert.id,
@@ -226,6 +230,7 @@ def insert_alert(uow: UnitOfWork, alert: AlertRecord) -> AlertRecord:
 
 def save_alert(uow: UnitOfWork, alert: AlertRecord) -> None:
     """Write back the changeable fields of `alert`."""
+    alert.detail["value"] = alert.value
     uow.connection.execute(
         sa.update(alerts)
         .where(_a.id == alert.id, _a.tenant_id == alert.tenant_id)
