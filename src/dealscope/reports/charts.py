@@ -91,9 +91,10 @@ def _axes_chart(chart: Chart, colours: list[str], fmt: FormatFn) -> str:
     top = 34.0 if legend else 14.0
     if legend:
         parts += _legend(chart.series, colours, 16)
-    rotate = len(chart.categories) > 8 or max((len(c) for c in chart.categories), default=0) > 10
-    bottom = HEIGHT - (62 if rotate else 28)
     left, right = 64.0, WIDTH - 12.0
+    longest = min(max((len(c) for c in chart.categories), default=0), 18)
+    rotate = longest * 6.0 > (right - left) / max(len(chart.categories), 1)  # labels collide
+    bottom = HEIGHT - (62 if rotate else 28)
     values = [v for s in chart.series for v in s.values if v is not None]
     ticks = nice_ticks(min(values, default=0.0), max(values, default=1.0))
     lo, hi = ticks[0], ticks[-1]
@@ -187,20 +188,21 @@ def _funnel(chart: Chart, colours: list[str], fmt: FormatFn) -> str:
         )
         mid = y + band / 2 + 4
         parts.append(_text(12, mid, name, 11, fill="#343a40"))
+        inside = width > 70
         parts.append(
             _text(
-                centre,
+                centre if inside else centre + width / 2 + 6,
                 mid,
                 fmt(value),
                 11,
-                fill="#ffffff" if width > 70 else "#212529",
-                text_anchor="middle",
+                fill="#ffffff" if inside else "#212529",
+                text_anchor="middle" if inside else "start",
                 font_weight="bold",
             )
         )
         if index:
             before = values[index - 1]
-            share = f"{value / before * 100:.1f}% of the step before" if before else "–"
+            share = f"{value / before * 100:.1f}% of the stage before" if before else "–"
             parts.append(_text(WIDTH - 8, mid, share, 9.5, fill=MUTED, text_anchor="end"))
     return "".join(parts)
 

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dealscope.analytics.periods import Compare
+from dealscope.analytics.registry import get_metric
 from dealscope.analytics.service import AnalyticsService
 from dealscope.analytics.specs import Dimension, MetricResult, MetricRow, MetricSeries, Unit
 from dealscope.reports.formatting import bucket_label
@@ -142,6 +143,7 @@ def _table(data: SectionData) -> None:
             better = series.higher_is_better
             columns.append(Column(f"{series.label} change", Unit.RATIO, "change", better))
     index = {s.slug: {_row_key(r, result): r for r in s.rows} for s in result.metrics}
+    additive = {s.slug: get_metric(s.slug).additive for s in result.metrics}
     rows: list[list[Cell]] = []
     for key in _order(spec, result):
         bucket, dims = key
@@ -151,7 +153,9 @@ def _table(data: SectionData) -> None:
         row += list(dims)
         for series in result.metrics:
             found = index[series.slug].get(key)
-            row.append(None if found is None else found.value)
+            # a key another metric has but this one lacks: nothing counted, so 0 for sums
+            missing = 0.0 if additive[series.slug] else None
+            row.append(missing if found is None else found.value)
             if compared:
                 row.append(None if found is None else found.comparison)
                 row.append(None if found is None else found.change_pct)

@@ -20,6 +20,7 @@ from dealscope.reports.formatting import format_change, format_value
 from dealscope.reports.specs import Visual
 
 TEMPLATES = Path(__file__).parent / "pdf_templates"
+MAX_PDF_COLUMNS = 9
 
 
 def _css_string(text: object) -> str:
@@ -81,34 +82,41 @@ def _section(data: SectionData, document: ReportDocument) -> dict[str, Any]:
         "cards": [_card(c, currency) for c in data.cards],
         "svg": None,
         "table": None,
-        "css": "cards" if spec.visual == Visual.KPI_CARDS else "chart",
+        "css": "sec-cards" if spec.visual == Visual.KPI_CARDS else "sec-chart",
     }
     if data.chart is not None:
         svg = render_svg(data.chart, document.branding.accent_color, currency)
         context["svg"] = _svg_uri(svg)
     if spec.visual == Visual.TABLE:
-        context["css"] = "table"
+        # A page holds about ten columns: wider tables drop the comparison values (the
+        # change stays; the workbook and the CSV keep every column).
+        shown = [
+            i
+            for i, c in enumerate(data.columns)
+            if len(data.columns) <= MAX_PDF_COLUMNS or c.role != "comparison"
+        ]
+        context["css"] = "sec-table"
         context["table"] = {
             "header": [
-                {"label": c.label, "css": "" if c.unit is None else "num"} for c in data.columns
+                {
+                    "label": data.columns[i].label,
+                    "css": "" if data.columns[i].unit is None else "num",
+                }
+                for i in shown
             ],
             "rows": [
-                [
-                    _cell(cell, column, currency)
-                    for cell, column in zip(row, data.columns, strict=True)
-                ]
-                for row in data.rows
+                [_cell(row[i], data.columns[i], currency) for i in shown] for row in data.rows
             ],
         }
     return context
 
 
 def _cover_period(document: ReportDocument) -> str:
-    periods = {(s.result.period.start, s.result.period.end) for s in document.sections}
-    if len(periods) == 1:
-        start, end = periods.pop()
-        return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
-    return f"As of {document.as_of.isoformat()}"
+    """The first section's period: the one the report is about."""
+    period = document.sections[0].result.period
+    if period.start == period.end:
+        return period.start.strftime("%A %d %B %Y")
+    return f"{period.start.strftime('%d %B %Y')} to {period.end.strftime('%d %B %Y')}"
 
 
 def render_html(document: ReportDocument) -> str:
