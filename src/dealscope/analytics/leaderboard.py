@@ -10,13 +10,15 @@ an agent sees only their own, a manager their team's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from dealscope.analytics.dimensions import Frame
+from dealscope.analytics.metrics.base import Metric
 from dealscope.analytics.periods import Period
 from dealscope.analytics.registry import get_metric
-from dealscope.analytics.service import AnalyticsService
+from dealscope.analytics.service import AnalyticsService, Key
 from dealscope.analytics.specs import Dimension
 
 
@@ -81,6 +83,55 @@ def _team(value: object) -> int | None:
     return int(str(value).split(".")[0])
 
 
+def people_of(service: AnalyticsService) -> list[dict[str, object]]:
+    """The agents the caller sees: id, team_id, is_active, name."""
+    t = service.sources.table("agents")
+    expr = t.select("id", "team_id", "is_active", name=t.first_name.concat(" ", t.last_name))
+    return [
+        {str(k): v for k, v in r.items()} for r in service.sources.frame(expr).to_dict("records")
+    ]
+
+
+def leaderboard_requests(frame: Frame) -> tuple[Frame, tuple[Metric, ...]]:
+    """The metrics of a leaderboard row, over `frame` (split by agent)."""
+    return frame, tuple(get_metric(slug) for slug in SLUGS.values())
+
+
+def rank_agents(
+    values: Mapping[str, Mapping[Key, float | None]],
+    people: list[dict[str, object]],
+    sort_by: SortBy = SortBy.GCI,
+) -> list[AgentRow]:
+    """Leaderboard rows of `people` (active ones, and any other with figures) from metric
+    rows split by agent, ranked by `sort_by`."""
+    figures = {
+        name: {int(str(k[0])): v for k, v in values[slug].items() if k[0] is not None}
+        for name, slug in SLUGS.items()
+    }
+    seen = {a for found in figures.values() for a in found}
+    rows = []
+    for p in people:
+        agent = int(str(p["id"]))
+        if not (bool(p["is_active"]) or agent in seen):
+            continue
+        rows.append(
+            AgentRow(
+                rank=0,
+                agent_id=agent,
+                name=str(p["name"]),
+                team_id=_team(p["team_id"]),
+                gci=figures["gci"].get(agent) or 0.0,
+                sales_volume=figures["sales_volume"].get(agent) or 0.0,
+                deals=int(figures["deals"].get(agent) or 0),
+                new_leads=int(figures["new_leads"].get(agent) or 0),
+                conversion=figures["conversion"].get(agent),
+                speed_to_lead_minutes=figures["speed_to_lead_minutes"].get(agent),
+            )
+        )
+    ranked = sorted(rows, key=lambda r: _sort_key(sort_by, r))
+    return [AgentRow(**{**r.__dict__, "rank": i}) for i, r in enumerate(ranked, start=1)]
+
+
 def compute_leaderboard(
     service: AnalyticsService, period: Period, sort_by: SortBy = SortBy.GCI
 ) -> Leaderboard:
@@ -91,40 +142,12 @@ def compute_leaderboard(
     frame = Frame(
         service.sources, period, service.as_of, service.zone, dimensions=(Dimension.AGENT,)
     )
-    figures = {
-        name: {
-            int(k[0]): v
-            for k, v in service.compute(get_metric(slug), frame).items()
-            if k[0] is not None
-        }
-        for name, slug in SLUGS.items()
-    }
-    t = service.sources.table("agents")
-    expr = t.select("id", "team_id", "is_active", name=t.first_name.concat(" ", t.last_name))
-    people = service.sources.frame(expr).to_dict("records")
-    seen = {a for values in figures.values() for a in values}
-    rows = [
-        AgentRow(
-            rank=0,
-            agent_id=int(p["id"]),
-            name=str(p["name"]),
-            team_id=_team(p["team_id"]),
-            gci=figures["gci"].get(int(p["id"])) or 0.0,
-            sales_volume=figures["sales_volume"].get(int(p["id"])) or 0.0,
-            deals=int(figures["deals"].get(int(p["id"])) or 0),
-            new_leads=int(figures["new_leads"].get(int(p["id"])) or 0),
-            conversion=figures["conversion"].get(int(p["id"])),
-            speed_to_lead_minutes=figures["speed_to_lead_minutes"].get(int(p["id"])),
-        )
-        for p in people
-        if bool(p["is_active"]) or int(p["id"]) in seen
-    ]
-    ranked = sorted(rows, key=lambda r: _sort_key(sort_by, r))
+    (values,) = service.compute_many([leaderboard_requests(frame)])
     return Leaderboard(
         period_start=period.start,
         period_end=period.last_day,
         as_of=service.as_of,
         timezone=str(service.zone.key),
         sort_by=sort_by,
-        agents=[AgentRow(**{**r.__dict__, "rank": i}) for i, r in enumerate(ranked, start=1)],
+        agents=rank_agents(values, people_of(service), sort_by),
     )
