@@ -15,6 +15,7 @@ from dealscope.api.errors import UnexpectedErrorMiddleware, install_error_handle
 from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
 from dealscope.api.routers import agents as agent_routes
+from dealscope.api.routers import ingest as ingest_routes
 from dealscope.api.routers import (
     api_keys,
     audit,
@@ -106,5 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (metric_routes.router, summary_routes.router, revenue_routes.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(leaderboard_routes.router, prefix=API_PREFIX)
+    app.include_router(ingest_routes.router, prefix=API_PREFIX)
     app.include_router(agent_routes.router, prefix=API_PREFIX)
     return app
