@@ -115,11 +115,12 @@ class Transport:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        files: Any = None,
     ) -> httpx.Response:
         url = f"{self.base_url}{path}"
         try:
             return self.http.request(
-                method, path, params=params, json=json, data=data, headers=headers
+                method, path, params=params, json=json, data=data, headers=headers, files=files
             )
         except httpx.TimeoutException as exc:
             raise ApiUnavailable(url, f"no answer within {self.http.timeout.read} s") from exc
@@ -136,15 +137,20 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         ok: frozenset[int] = frozenset({200}),
+        files: Any = None,
     ) -> httpx.Response:
         """`method path` with the credentials; with a session, a stale access token is
         refreshed first and a 401 is retried once after a refresh. Raises ApiError for a
         status not in `ok`, SessionExpired when the session cannot be renewed."""
         used = self._fresh_access_token()
-        response = self.send(method, path, params=params, json=json, headers=_bearer(used))
+        response = self.send(
+            method, path, params=params, json=json, headers=_bearer(used), files=files
+        )
         if response.status_code == 401 and used is not None:
             renewed = self._refresh_unless_replaced(used)
-            response = self.send(method, path, params=params, json=json, headers=_bearer(renewed))
+            response = self.send(
+                method, path, params=params, json=json, headers=_bearer(renewed), files=files
+            )
             if response.status_code == 401:
                 self.set_tokens(None)
                 raise SessionExpired(api_error(response).detail)
