@@ -26,6 +26,7 @@ from dealscope.client.analytics_models import (
 from dealscope.client.dashboard_models import FunnelRead, PipelineRead, SpeedToLeadRead
 from dealscope.client.enums import Compare, FunnelBreakdown, FunnelOrder, Grain, SortBy
 from dealscope.client.errors import ApiError
+from dealscope.client.ingest_models import BadRowRead, ImportRead, ImportRejectedError
 from dealscope.client.models import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -251,6 +252,35 @@ class DealScopeClient:
 
     def revoke_api_key(self, key_id: int) -> None:
         self._transport.call("DELETE", f"{API}/api-keys/{key_id}", ok=frozenset({204}))
+
+    def ingest(
+        self,
+        kind: str,
+        file_name: str,
+        content: bytes,
+        *,
+        skip_bad_rows: bool = False,
+        mappings: list[str] | None = None,
+    ) -> ImportRead:
+        """Import a file (admins). Bad rows without `skip_bad_rows`: ImportRejectedError,
+        nothing imported; with it, the answer names the server-side reject file."""
+        params: dict[str, Any] = {"skip_bad_rows": str(skip_bad_rows).lower()}
+        if mappings:
+            params["map"] = mappings
+        response = self._transport.call(
+            "POST",
+            f"{API}/ingest/{kind}",
+            params=params,
+            files={"file": (file_name, content)},
+            ok=frozenset({200, 422}),
+        )
+        if response.status_code == 422:
+            body = response.json()
+            if body.get("error") != "import_rejected":
+                raise ApiError(422, str(body.get("error")), str(body.get("detail", "")))
+            rows = [BadRowRead.model_validate(r) for r in body.get("bad_rows", [])]
+            raise ImportRejectedError(str(body["detail"]), int(body["rows_read"]), rows)
+        return _parse(ImportRead, response)
 
     # --- lifetime ------------------------------------------------------------------------
 
