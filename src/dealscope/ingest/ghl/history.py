@@ -85,8 +85,9 @@ def record_observation(
         .on_conflict_do_nothing(
             index_elements=["tenant_id", "opportunity_id", "observed_at", "stage_key", "status"]
         )
+        .returning(stage_observations.c.id)  # rowcount is -1 here on both backends
     )
-    if inserted.rowcount == 0:
+    if inserted.first() is None:
         return  # seen before: nothing changes
     if latest_at is not None and obs.observed_at > _aware(latest_at):
         _append_if_changed(uow, tenant_id, opportunity_id, obs)
