@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx
 import sqlalchemy as sa
@@ -166,9 +166,12 @@ def _api_result(result: ImportRead) -> None:
     )  # fmt: skip
 
 
-def _rejected(bad_rows: list[BadRow] | list[Any], detail: str) -> None:
+def _rejected(bad_rows: list[BadRow] | list[Any], rows_read: int) -> NoReturn:
     console.print(_bad_rows_table(bad_rows, f"{len(bad_rows)} bad rows: nothing was imported"))
-    raise ValidationFailed(detail)
+    raise ValidationFailed(
+        f"{len(bad_rows)} of {rows_read} rows are bad (listed above), so nothing was imported; "
+        "fix them, or import the good rows with --skip-bad-rows"
+    )
 
 
 def _through_api(
@@ -191,7 +194,7 @@ def _through_api(
                 kind.value, path.name, content, skip_bad_rows=skip_bad_rows, mappings=mappings
             )
         except ImportRejectedError as exc:
-            _rejected(exc.bad_rows, exc.detail)
+            _rejected(exc.bad_rows, exc.rows_read)
     _api_result(result)
 
 
@@ -264,7 +267,7 @@ def ingest_file(
     finally:
         warehouse.close()
     if rejected is not None:
-        _rejected(rejected.bad_rows, str(rejected))
+        _rejected(rejected.bad_rows, rejected.rows_read)
     assert result is not None
     _local_result(result)
 
