@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from dealscope.errors import DealScopeError, ValidationFailed
 from dealscope.ingest.ghl import endpoints
-from dealscope.ingest.ghl.client import GhlClient
+from dealscope.ingest.ghl.client import GhlAuthFailed, GhlClient, GhlDailyLimitReached
 from dealscope.ingest.ghl.cursors import CursorKey, advance, find_cursor, finish_run, start_run
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
 from dealscope.kit.crypto import PiiCipher
@@ -86,6 +86,7 @@ class ResourceResult:
     cursor: dict[str, Any] | None = None
     rejected: list[Rejected] = field(default_factory=list)
     error: str | None = None
+    fatal: bool = False  # the error stops the whole run (token refused, quota spent)
 
     def count(self, outcome: Outcome) -> None:
         if outcome == "created":
@@ -131,7 +132,12 @@ class GhlSync:
                 f"unknown GHL resource(s) {', '.join(unknown)}; choose from {', '.join(RESOURCES)}"
             )
         started = time.perf_counter()
-        results = [self._run_resource(r, mode) for r in RESOURCES if r in wanted]
+        results: list[ResourceResult] = []
+        for resource in (r for r in RESOURCES if r in wanted):
+            result = self._run_resource(resource, mode)
+            results.append(result)
+            if result.fatal:
+                break  # a refused token or a spent quota stops every later resource too
         stats = self.client.stats
         return SyncReport(
             tenant_id=self.tenant_id,
@@ -172,6 +178,7 @@ class GhlSync:
                 self.progress.begin(resource, 0)
         except DealScopeError as exc:
             result.error = str(exc)
+            result.fatal = isinstance(exc, GhlAuthFailed | GhlDailyLimitReached)
         result.seconds = time.perf_counter() - started
         if result.error is None and result.rejected:
             shown = "; ".join(f"{r.external_id or '?'}: {r.reason}" for r in result.rejected[:20])
