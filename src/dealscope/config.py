@@ -100,6 +100,25 @@ class Settings(BaseSettings):
         description="Wait before the first retry of a failed send; doubles after each.",
     )
 
+    ghl_base_url: str = Field(
+        default="https://services.leadconnectorhq.com",
+        description="Base URL of the GHL (LeadConnector) REST API v2 that `dealscope sync ghl` "
+        "reads.",
+    )
+    ghl_location_id: str | None = Field(
+        default=None, description="GHL location (sub-account) id synced when no tenant's own."
+    )
+    ghl_token: SecretStr | None = Field(
+        default=None,
+        description="Private integration token or OAuth location access token for "
+        "ghl_location_id.",
+    )
+    ghl_accounts: SecretStr | None = Field(
+        default=None,
+        description='Per-tenant GHL credentials as JSON: {"<tenant slug>": {"location_id": '
+        '"...", "token": "..."}}; a tenant listed here uses its own.',
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     dashboard_port: int = 8501
