@@ -26,6 +26,8 @@ from dealscope.api.routers import (
     pipeline,
     speed,
     users,
+    webhook_admin,
+    webhooks,
 )
 from dealscope.api.routers import leaderboard as leaderboard_routes
 from dealscope.api.routers import metrics as metric_routes
@@ -34,6 +36,8 @@ from dealscope.api.routers import summary as summary_routes
 from dealscope.api.schemas import ErrorRead
 from dealscope.api.security import install_security_middleware
 from dealscope.config import Settings, get_settings
+from dealscope.ingest.service import WebhookIngest
+from dealscope.kit.crypto import load_cipher
 from dealscope.warehouse.engine import describe_url, open_warehouse
 from dealscope.warehouse.migrate import ensure_current
 
@@ -68,6 +72,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = _open_redis(settings.redis_url)
     app.state.rate_limiter = RateLimiter.from_settings(settings, warehouse, app.state.redis)
     app.state.response_cache = ResponseCache.from_settings(settings, app.state.redis)
+    app.state.webhook_ingest = WebhookIngest(warehouse, load_cipher(settings)).start()
     log.info(
         "api.started",
         warehouse=describe_url(warehouse.url),
@@ -77,6 +82,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.webhook_ingest.stop()
         if app.state.redis is not None:
             app.state.redis.close()
         warehouse.close()
@@ -107,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (metric_routes.router, summary_routes.router, revenue_routes.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(leaderboard_routes.router, prefix=API_PREFIX)
+    for router in (webhooks.router, webhook_admin.router):
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(ingest_routes.router, prefix=API_PREFIX)
     app.include_router(agent_routes.router, prefix=API_PREFIX)
     return app

@@ -170,7 +170,7 @@ def _note(r: GhlRecords, p: dict[str, Any], kind: str, at: dt.datetime) -> Outco
 
 
 def _user(r: GhlRecords, p: dict[str, Any], kind: str, at: dt.datetime) -> Outcome:
-    return r.upsert_user(p)
+    return r.upsert_user(p, observed_at=at)
 
 
 def _workflow(r: GhlRecords, p: dict[str, Any], kind: str, at: dt.datetime) -> Outcome:

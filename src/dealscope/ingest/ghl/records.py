@@ -196,7 +196,9 @@ class GhlRecords:
         self._agents[external] = found
         return found
 
-    def upsert_user(self, user: Payload, deleted: bool = False) -> Outcome:
+    def upsert_user(
+        self, user: Payload, observed_at: dt.datetime | None = None, deleted: bool = False
+    ) -> Outcome:
         external = _required(user, "id", "user")
         first, last = user.get("firstName"), user.get("lastName")
         if not first and not last and user.get("name"):
@@ -210,8 +212,11 @@ class GhlRecords:
             "phone": text(user.get("phone"), 32),
             "is_active": not (deleted or bool(user.get("deleted"))),
         }
+        since = parse_time(user.get("dateAdded"), "dateAdded") or observed_at
         if row is None:
-            values["created_at"] = parse_time(user.get("dateAdded")) or dt.datetime.now(dt.UTC)
+            values["created_at"] = since or dt.datetime.now(dt.UTC)
+        elif since is not None and since < (_aware(row.created_at) or since):
+            values["created_at"] = since  # a placeholder dated by a later mention
         agent, outcome = self._write(agents, row, values)
         self._agents[external] = agent
         return outcome
@@ -289,6 +294,7 @@ class GhlRecords:
         external = _required(contact, "id", "contact")
         version = self._version(contact, observed_at)
         row = self._find(contacts, external)
+        agent = self.agent_id(contact.get("assignedTo"), version)  # a mention, even if stale
         if self._is_stale(row, version):
             return "stale"
         first, last = contact.get("firstName"), contact.get("lastName")
@@ -305,7 +311,7 @@ class GhlRecords:
             "phone_encrypted": self.cipher.encrypt(phone),
             "email_hash": self.cipher.email_hash(email),
             "source_detail": text(contact.get("source"), 200),
-            "assigned_agent_id": self.agent_id(contact.get("assignedTo"), version),
+            "assigned_agent_id": agent,
             "lead_type": next((t for t in LEAD_TYPES if t in lowered), None),
             "postal_code": text(contact.get("postalCode"), 10),
             "city": text(contact.get("city"), 100),
@@ -477,12 +483,13 @@ class GhlRecords:
         external = _required(appointment, "id", "appointment")
         version = self._version(appointment, observed_at)
         row = self._find(appointments, external)
+        contact = self.contact_id(appointment.get("contactId"), version)
+        agent = self.agent_id(appointment.get("assignedUserId"), version)
         if self._is_stale(row, version):
             return "stale"
         starts_at = parse_time(appointment.get("startTime"), "startTime")
         if starts_at is None:
             raise ValidationFailed("appointment: 'startTime' is missing")
-        contact = self.contact_id(appointment.get("contactId"), version)
         raw_status = str(appointment.get("appointmentStatus") or "confirmed").lower()
         title = text(appointment.get("title"), 200)
         _, outcome = self._write(
@@ -492,7 +499,7 @@ class GhlRecords:
                 "external_id": external,
                 "contact_id": contact,
                 "opportunity_id": links.deal_at(self.uow, self.tenant_id, contact, starts_at),
-                "agent_id": self.agent_id(appointment.get("assignedUserId"), version),
+                "agent_id": agent,
                 "title": title,
                 "appointment_type": _appointment_type(title),
                 "status": "cancelled"
@@ -535,10 +542,11 @@ class GhlRecords:
         external = f"{kind}:{_required(payload, 'id', kind)}"
         version = self._version(payload, observed_at)
         row = self._find(activities, external)
+        contact = self.contact_id(payload.get("contactId"), version)
+        agent = self.agent_id(payload.get(agent_key), version)
         if self._is_stale(row, version):
             return "stale"
         occurred_at = parse_time(payload.get("dateAdded"), "dateAdded") or version
-        contact = self.contact_id(payload.get("contactId"), version)
         _, outcome = self._write(
             activities,
             row,
@@ -546,7 +554,7 @@ class GhlRecords:
                 "external_id": external,
                 "contact_id": contact,
                 "opportunity_id": links.deal_at(self.uow, self.tenant_id, contact, occurred_at),
-                "agent_id": self.agent_id(payload.get(agent_key), version),
+                "agent_id": agent,
                 "activity_type": kind,
                 "outcome": outcome_text,
                 "occurred_at": occurred_at,

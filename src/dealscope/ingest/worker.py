@@ -1,0 +1,238 @@
+"""The ingest worker: applies stored deliveries to the warehouse, in the background.
+
+It drains `raw_events` rows in status `received` (oldest event time first), in batches of one
+transaction each; the batch's tenants get a new data version at commit, so cached responses
+refresh on the next request. Each event ends `processed`, `ignored` (a type we do not
+process) or `dead_letter` (with its error), and records its attempts, when it was processed
+and its latency from receipt. A batch that fails is rolled back and its events applied one
+by one, so one bad payload does not hold up the others.
+
+Nothing is lost by a crash: an event is acknowledged only once stored, and whatever was not
+processed is still `received` when the worker starts again. On PostgreSQL several API
+processes may run workers: each claims its rows with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import structlog
+
+from dealscope.errors import DealScopeError
+from dealscope.ingest.generic import apply_generic
+from dealscope.ingest.ghl.events import apply_event
+from dealscope.ingest.ghl.records import GhlRecords, Outcome
+from dealscope.ingest.raw_store import DEAD_LETTER, IGNORED, PROCESSED, RECEIVED
+from dealscope.kit.crypto import PiiCipher
+from dealscope.warehouse.engine import Warehouse
+from dealscope.warehouse.schema import raw_events
+from dealscope.warehouse.unit_of_work import unit_of_work
+
+log = structlog.get_logger(__name__)
+
+_MAX_ERROR = 2000
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    tenant_id: int
+    source: str
+    body: str
+    received_at: dt.datetime
+
+
+def apply_stored(records: GhlRecords, event: StoredEvent) -> Outcome | None:
+    """Apply one stored delivery by its source; None when its type is not processed."""
+    if event.source == "generic":
+        return apply_generic(records, event.body, event.received_at)
+    return apply_event(
+        records, event.body, event.received_at, workflow=event.source == "ghl_workflow"
+    )
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+class IngestWorker:
+    """Background thread around `process_batch`; `wake()` after new events are stored."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        cipher: PiiCipher,
+        batch_size: int = 200,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.warehouse = warehouse
+        self.cipher = cipher
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+
+    # --- running -----------------------------------------------------------------------
+
+    def start(self) -> IngestWorker:
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until nothing is left to process (tests, the bench, replays)."""
+        deadline = time.monotonic() + timeout
+        self.wake()
+        while time.monotonic() < deadline:
+            if self._idle.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+                if self.pending() == 0:
+                    return True
+                self.wake()
+        return False
+
+    def pending(self) -> int:
+        with self.warehouse.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(raw_events)
+                    .where(raw_events.c.status == RECEIVED)
+                ).scalar_one()
+            )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                done = self.process_batch()
+            except Exception as exc:  # task boundary: log, wait, try again
+                log.error("ingest.batch_failed", error=f"{type(exc).__name__}: {exc}")
+                done = 0
+                self._stop.wait(self.poll_seconds)
+            if done:
+                continue
+            self._idle.set()
+            self._wake.wait(self.poll_seconds)
+
+    # --- one batch ---------------------------------------------------------------------
+
+    def _claim(self, conn: sa.Connection) -> list[StoredEvent]:
+        query = (
+            sa.select(
+                raw_events.c.id,
+                raw_events.c.tenant_id,
+                raw_events.c.source,
+                raw_events.c.body,
+                raw_events.c.received_at,
+            )
+            .where(raw_events.c.status == RECEIVED)
+            .order_by(
+                sa.func.coalesce(raw_events.c.occurred_at, raw_events.c.received_at),
+                raw_events.c.id,
+            )
+            .limit(self.batch_size)
+        )
+        if self.warehouse.backend == "postgres":
+            query = query.with_for_update(skip_locked=True)
+        return [
+            StoredEvent(int(r.id), int(r.tenant_id), r.source, r.body, _aware(r.received_at))
+            for r in conn.execute(query)
+        ]
+
+    def process_batch(self) -> int:
+        """Apply up to `batch_size` received events; returns how many were handled."""
+        try:
+            with unit_of_work(self.warehouse) as uow:
+                events = self._claim(uow.connection)
+                if not events:
+                    return 0
+                outcomes = {}
+                for event in events:
+                    records = GhlRecords(uow, event.tenant_id, self.cipher, "webhook")
+                    outcomes[event.id] = apply_stored(records, event)
+                self._finish(uow.connection, outcomes, None)
+            return len(events)
+        except Exception as exc:  # one bad event: apply them one at a time
+            log.info("ingest.batch_retry_singly", error=f"{type(exc).__name__}: {exc}")
+        return self._process_singly()
+
+    def _process_singly(self) -> int:
+        with self.warehouse.engine.connect() as conn:
+            ids = [event.id for event in self._claim(conn)]
+        for event_id in ids:
+            try:
+                with unit_of_work(self.warehouse) as uow:
+                    event = self._claim_one(uow.connection, event_id)
+                    if event is None:
+                        continue
+                    outcome = apply_stored(GhlRecords(uow, event.tenant_id, self.cipher), event)
+                    self._finish(uow.connection, {event_id: outcome}, None)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError):
+                raise  # the database, not the event: the run loop waits and tries again
+            except Exception as exc:  # recorded as a dead letter with its error
+                error = (
+                    str(exc) if isinstance(exc, DealScopeError) else f"{type(exc).__name__}: {exc}"
+                )
+                with self.warehouse.engine.begin() as conn:
+                    self._finish(conn, {event_id: None}, error[:_MAX_ERROR])
+                log.warning("ingest.dead_letter", event_id=event_id, error=error)
+        return len(ids)
+
+    def _claim_one(self, conn: sa.Connection, event_id: int) -> StoredEvent | None:
+        query = sa.select(
+            raw_events.c.id,
+            raw_events.c.tenant_id,
+            raw_events.c.source,
+            raw_events.c.body,
+            raw_events.c.received_at,
+        ).where(raw_events.c.id == event_id, raw_events.c.status == RECEIVED)
+        if self.warehouse.backend == "postgres":
+            query = query.with_for_update(skip_locked=True)
+        row = conn.execute(query).first()
+        if row is None:
+            return None
+        return StoredEvent(int(row.id), int(row.tenant_id), row.source, row.body, row.received_at)
+
+    @staticmethod
+    def _finish(
+        conn: sa.Connection, outcomes: dict[int, Outcome | None], error: str | None
+    ) -> None:
+        now = dt.datetime.now(dt.UTC)
+        latency = (
+            sa.extract(
+                "epoch", sa.literal(now, raw_events.c.received_at.type) - raw_events.c.received_at
+            )
+            * 1000
+        )
+        by_status: dict[str, list[int]] = {}
+        for event_id, outcome in outcomes.items():
+            status = (
+                DEAD_LETTER if error is not None else (IGNORED if outcome is None else PROCESSED)
+            )
+            by_status.setdefault(status, []).append(event_id)
+        for status, ids in by_status.items():
+            conn.execute(
+                sa.update(raw_events)
+                .where(raw_events.c.id.in_(ids))
+                .values(
+                    status=status,
+                    attempts=raw_events.c.attempts + 1,
+                    processed_at=now,
+                    latency_ms=latency,
+                    error=error,
+                )
+            )
