@@ -10,6 +10,7 @@ figures for `each_agent` reports, sent to that agent's user).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,13 +21,14 @@ from dealscope.api.auth.principal import scope_for
 from dealscope.api.configuration.documents import AlertsConfig, ConfigKind
 from dealscope.api.configuration.repository import find_current_version
 from dealscope.config import Settings
+from dealscope.errors import NotFound
 from dealscope.kit.roles import Role
 from dealscope.reports import agent_scope, render
-from dealscope.reports.repository import get_report
-from dealscope.reports.specs import Audience
+from dealscope.reports.specs import Audience, ReportSpec
+from dealscope.reports.templates import get_template
 from dealscope.warehouse.engine import Warehouse
-from dealscope.warehouse.schema import users
-from dealscope.warehouse.tenancy import TenantScope
+from dealscope.warehouse.schema import saved_reports, users
+from dealscope.warehouse.tenancy import TenantScope, scope_select
 
 
 def load_alert_settings(connection: sa.Connection, tenant_id: int) -> TenantAlertSettings:
@@ -59,6 +61,22 @@ def _creator_scope(connection: sa.Connection, tenant_id: int, user_id: int | Non
     return scope_for(connection, tenant_id, Role(row.role), row.agent_id, row.team_id)
 
 
+def saved_report(
+    connection: sa.Connection, tenant_id: int, report_id: int
+) -> tuple[ReportSpec | str, ReportSpec]:
+    """What `render` takes for a saved report (its spec, or a built-in template's name, as
+    `saved_reports.spec` holds `{"template": name}` for those) and the spec it stands for."""
+    stmt = scope_select(sa.select(saved_reports.c.spec), saved_reports, TenantScope(tenant_id))
+    found: Any = connection.execute(stmt.where(saved_reports.c.id == report_id)).scalar()
+    if found is None:
+        raise NotFound(f"report {report_id} does not exist (deleted after it was scheduled?)")
+    stored = dict(found)
+    if "template" in stored:
+        return str(stored["template"]), get_template(str(stored["template"]))
+    spec = ReportSpec.model_validate(stored)
+    return spec, spec
+
+
 class ReportsProducer:
     """Renders a schedule's saved report in each of its formats, per audience."""
 
@@ -71,8 +89,8 @@ class ReportsProducer:
     ) -> list[AudienceReport]:
         tenant_id = schedule.tenant_id
         with warehouse.engine.connect() as connection:
-            saved = get_report(connection, tenant_id, schedule.report_id)
-            if saved.resolved.audience == Audience.EACH_AGENT:
+            report, spec = saved_report(connection, tenant_id, schedule.report_id)
+            if spec.audience == Audience.EACH_AGENT:
                 agent_users = connection.execute(
                     sa.select(users.c.agent_id, users.c.email)
                     .where(
@@ -93,7 +111,7 @@ class ReportsProducer:
         produced = []
         for key, recipients, scope in audiences:
             rendered = [
-                render(saved.report, fmt, warehouse, scope, as_of=as_of, generated_at=generated_at)
+                render(report, fmt, warehouse, scope, as_of=as_of, generated_at=generated_at)
                 for fmt in schedule.formats or ("pdf",)
             ]
             files = tuple(RenderedFile(r.filename, r.content_type, r.content) for r in rendered)
