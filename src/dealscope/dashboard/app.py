@@ -19,6 +19,17 @@ st.set_page_config(
 )  # fmt: skip
 st.html(theme.CSS)
 
+
+def _sign_out() -> None:
+    signed_in = session.current()
+    if signed_in is not None:
+        # The tokens are forgotten here either way; on the server they expire on their own.
+        with contextlib.suppress(ApiError, ApiUnavailable):
+            signed_in.client.logout()
+    session.end("You have signed out.")
+    st.query_params.clear()
+
+
 user = session.current()
 if user is None:
     st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")]).run()
@@ -34,13 +45,9 @@ page = st.navigation(sections)
 with st.sidebar:
     st.markdown(f"**{user.me.full_name}**  \n{user.me.tenant.name}")
     st.caption(f"Role: {user.me.role.value} · {user.me.email or 'API key'}")
-    if st.button("Sign out", icon=":material/logout:", width="stretch"):
-        # The tokens are forgotten here either way; on the server they expire on their own.
-        with contextlib.suppress(ApiError, ApiUnavailable):
-            user.client.logout()
-        session.end("You have signed out.")
-        st.query_params.clear()
-        st.rerun()
+    st.button(
+        "Sign out", icon=":material/logout:", width="stretch", key="sign-out", on_click=_sign_out
+    )
 
 if st.session_state.get("ds_page") != page.url_path:
     st.session_state["ds_page"] = page.url_path

@@ -14,6 +14,9 @@ st.title("Settings")
 st.caption(
     f"{user.me.tenant.name} · time zone {user.me.tenant.timezone} · {user.me.tenant.currency}"
 )
+if not (user.me.can(Permission.MANAGE_USERS) or user.me.can(Permission.MANAGE_API_KEYS)):
+    st.info("Settings are for admins: your role may not manage users or API keys.")
+    st.stop()
 users_tab, keys_tab = st.tabs(["Users", "API keys"])
 
 
