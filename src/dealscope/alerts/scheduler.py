@@ -3,9 +3,11 @@
 APScheduler 3's BackgroundScheduler runs two interval jobs (coalesced, one instance at a
 time): `reports` every `scheduler_tick_seconds` claims due report runs and delivers them
 (`schedules`, `delivery`), and `alerts` every `alert_interval_minutes` evaluates every active
-tenant's rules and sends their notifications (`evaluate`). `request_alerts(tenant_id)` runs
-one tenant's rules at once, for callers that just ingested data. All state is in the
-warehouse (see `schedules` for why not in APScheduler's job store), so the runner itself
+tenant's rules and sends their notifications (`evaluate`), and `after_ingest` (on the report
+tick) evaluates a tenant whose data version moved since its last evaluation: every ingest
+path (webhooks, imports, syncs) bumps it, so new data is judged within a tick, at most once
+a minute per tenant. `request_alerts(tenant_id)` runs one tenant's rules at once. All state
+is in the warehouse (see `schedules` for why not in APScheduler's job store), so the runner
 keeps nothing worth saving.
 
 The `tick_*` functions do one pass at a given `now` and are what tests drive.
@@ -38,6 +40,7 @@ from dealscope.warehouse.schema import tenants
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], dt.datetime]
+AFTER_INGEST_GAP = dt.timedelta(minutes=1)
 
 
 def utc_now() -> dt.datetime:
@@ -59,6 +62,13 @@ def _tenant_ids(warehouse: Warehouse) -> list[int]:
     with warehouse.engine.connect() as connection:
         stmt = sa.select(tenants.c.id).where(tenants.c.is_active.is_(True)).order_by(tenants.c.id)
         return [int(t) for t in connection.execute(stmt).scalars()]
+
+
+def data_versions(warehouse: Warehouse) -> dict[int, int]:
+    """Every active tenant's data version (it moves on with every write to its data)."""
+    with warehouse.engine.connect() as connection:
+        stmt = sa.select(tenants.c.id, tenants.c.data_version).where(tenants.c.is_active.is_(True))
+        return {int(r.id): int(r.data_version) for r in connection.execute(stmt)}
 
 
 def tick_reports(runner: Runner, now: dt.datetime) -> list[DeliveryOutcome]:
@@ -109,12 +119,15 @@ class Scheduler:
         self.clock = clock
         self._tick_seconds = tick_seconds
         self._alert_minutes = alert_minutes
+        self._seen: dict[int, int] = {}
+        self._evaluated_at: dict[int, dt.datetime] = {}
         self._scheduler = BackgroundScheduler(
             timezone=dt.UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
     def _reports(self) -> None:
+        self._after_ingest()
         try:
             outcomes = tick_reports(self.runner, self.clock())
         except Exception:  # a job must not die: log and wait for the next tick
@@ -131,10 +144,16 @@ class Scheduler:
 
     def _alerts(self, tenant_ids: list[int] | None = None) -> None:
         try:
-            results = tick_alerts(self.runner, self.clock(), tenant_ids)
+            versions = data_versions(self.runner.warehouse)
+            now = self.clock()
+            results = tick_alerts(self.runner, now, tenant_ids)
+            after = data_versions(self.runner.warehouse)  # alerts that fired moved it too
         except Exception:
             log.exception("scheduler.alerts_failed")
             return
+        for tenant_id in tenant_ids or list(versions):
+            self._seen[tenant_id] = after.get(tenant_id, versions.get(tenant_id, 0))
+            self._evaluated_at[tenant_id] = now
         for evaluation, dispatch in results:
             if evaluation.fired or evaluation.resolved or evaluation.failed or dispatch.failed:
                 log.info(
@@ -147,8 +166,27 @@ class Scheduler:
                     notifications_failed=len(dispatch.failed),
                 )
 
+    def _after_ingest(self) -> None:
+        """Evaluate tenants whose data changed since their last evaluation."""
+        try:
+            versions = data_versions(self.runner.warehouse)
+        except Exception:
+            log.exception("scheduler.versions_failed")
+            return
+        now = self.clock()
+        changed = [
+            tenant_id
+            for tenant_id, version in versions.items()
+            if version != self._seen.setdefault(tenant_id, version)
+            and now - self._evaluated_at.get(tenant_id, dt.datetime.min.replace(tzinfo=dt.UTC))
+            >= AFTER_INGEST_GAP
+        ]
+        if changed:
+            self._alerts(changed)
+
     def start(self) -> None:
         now = self.clock()
+        self._seen = data_versions(self.runner.warehouse)
         self._scheduler.add_job(
             self._reports,
             IntervalTrigger(seconds=self._tick_seconds),
