@@ -23,7 +23,9 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from dealscope.bench.cli import bench_app
+from dealscope.cli_reports import report_app
 from dealscope.cli_ingest import ingest_app
+from dealscope.cli_sync import sync_app
 from dealscope.cli_users import tenants_app, users_app
 from dealscope.config import Environment, Settings, get_settings
 from dealscope.dashboard import APP_PATH as DASHBOARD_APP
@@ -79,6 +81,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(sync_app, name="sync")
+app.add_typer(report_app, name="report")
 keys_app = typer.Typer(help="Encryption keys for contact email and phone.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

@@ -15,6 +15,7 @@ from dealscope.api.errors import UnexpectedErrorMiddleware, install_error_handle
 from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
 from dealscope.api.routers import agents as agent_routes
+from dealscope.api.routers import alerts as alert_routes
 from dealscope.api.routers import ingest as ingest_routes
 from dealscope.api.routers import (
     api_keys,
@@ -31,8 +32,10 @@ from dealscope.api.routers import (
 )
 from dealscope.api.routers import leaderboard as leaderboard_routes
 from dealscope.api.routers import metrics as metric_routes
+from dealscope.api.routers import reports as report_routes
 from dealscope.api.routers import revenue as revenue_routes
 from dealscope.api.routers import summary as summary_routes
+from dealscope.api.scheduling import start_scheduler
 from dealscope.api.schemas import ErrorRead
 from dealscope.api.security import install_security_middleware
 from dealscope.config import Settings, get_settings
@@ -72,6 +75,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = _open_redis(settings.redis_url)
     app.state.rate_limiter = RateLimiter.from_settings(settings, warehouse, app.state.redis)
     app.state.response_cache = ResponseCache.from_settings(settings, app.state.redis)
+    app.state.scheduler = start_scheduler(settings, warehouse)  # reports and alerts
     app.state.webhook_ingest = WebhookIngest(warehouse, load_cipher(settings)).start()
     log.info(
         "api.started",
@@ -82,6 +86,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if app.state.scheduler is not None:
+            app.state.scheduler.shutdown()
         app.state.webhook_ingest.stop()
         if app.state.redis is not None:
             app.state.redis.close()
@@ -113,8 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (metric_routes.router, summary_routes.router, revenue_routes.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(leaderboard_routes.router, prefix=API_PREFIX)
+    app.include_router(alert_routes.router, prefix=API_PREFIX)
+    app.include_router(ingest_routes.router, prefix=API_PREFIX)
     for router in (webhooks.router, webhook_admin.router):
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(ingest_routes.router, prefix=API_PREFIX)
     app.include_router(agent_routes.router, prefix=API_PREFIX)
+    app.include_router(report_routes.router, prefix=API_PREFIX)
     return app
