@@ -72,7 +72,7 @@ def add_shop(warehouse: Warehouse, slug: str = "shop") -> Shop:
                     "agent_split": None,
                     "created_at": CREATED,
                 },
-            ],  # fmt: skip
+            ],
         )
     return Shop(tenant_id, office_id, team_id, ada, bo)
 

@@ -160,16 +160,15 @@ def test_transactions_money_to_the_cent(warehouse: Warehouse, tmp_path: Path) ->
         (6, "agent commission 6000.00 + company dollar 2000.00 + referral fee 0.00 is not the "
             "GCI 9000.00"),
     ]  # fmt: skip
-    D = Decimal
     assert rows(warehouse, transactions, "external_id", "agent_id", "side", "close_date",
                 "sale_price", "commission_rate", "gci", "referral_fee", "agent_commission",
                 "company_dollar", "postal_code") == [
-        ("T-1", shop.ada, "buy", dt.date(2025, 3, 3), D("482500.00"), D("0.03000"),
-         D("14475.00"), D("0.00"), D("10132.50"), D("4342.50"), "78704"),
-        ("T-2", shop.bo, "sell", dt.date(2025, 3, 20), D("610000.00"), D("0.03000"),
-         D("18300.00"), D("4575.00"), D("9607.50"), D("4117.50"), "78745"),
-        ("T-3", shop.ada, "dual", dt.date(2025, 3, 28), D("355000.00"), D("0.02500"),
-         D("8875.00"), D("1000.00"), D("5512.50"), D("2362.50"), None),
+        ("T-1", shop.ada, "buy", dt.date(2025, 3, 3), Decimal("482500.00"), Decimal("0.03000"),
+         Decimal("14475.00"), Decimal("0.00"), Decimal("10132.50"), Decimal("4342.50"), "78704"),
+        ("T-2", shop.bo, "sell", dt.date(2025, 3, 20), Decimal("610000.00"), Decimal("0.03000"),
+         Decimal("18300.00"), Decimal("4575.00"), Decimal("9607.50"), Decimal("4117.50"), "78745"),
+        ("T-3", shop.ada, "dual", dt.date(2025, 3, 28), Decimal("355000.00"), Decimal("0.02500"),
+         Decimal("8875.00"), Decimal("1000.00"), Decimal("5512.50"), Decimal("2362.50"), None),
     ]  # fmt: skip
     again = _import(warehouse, shop.tenant_id, ImportKind.TRANSACTIONS, "closings.csv",
                     TRANSACTIONS_CSV, skip_bad_rows=True, reject_dir=tmp_path)  # fmt: skip
@@ -286,8 +285,8 @@ def test_agents_create_offices_and_teams(warehouse: Warehouse) -> None:
         (4, "team 'C' is new: give its office too")
     ]
     assert (result.counts.inserted, result.counts.updated) == (1, 1)
-    uptown = [i for i, name in rows(warehouse, offices, "id", "name") if name == "Uptown"][0]
-    team_b = [i for i, name in rows(warehouse, teams, "id", "name") if name == "B"][0]
+    uptown = next(i for i, name in rows(warehouse, offices, "id", "name") if name == "Uptown")
+    team_b = next(i for i, name in rows(warehouse, teams, "id", "name") if name == "B")
     assert rows(warehouse, agents, "first_name", "last_name", "email", "office_id", "team_id",
                 "agent_split", "annual_cap", "hired_on") == [
         ("Ada", "Agent", "ada@shop.example", shop.office_id, shop.team_id, Decimal("0.75000"),
