@@ -6,12 +6,16 @@ import datetime as dt
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
 from dealscope.alerts.messages import public_detail
-from dealscope.alerts.repository import AlertRecord, RuleRecord
+from dealscope.alerts.repository import ACTIVE, AlertRecord, RuleRecord, list_alerts
 from dealscope.alerts.rules import AlertRuleSpec, SlackChannel, WebhookChannel
 from dealscope.alerts.service import REDACTED_SECRET
+from dealscope.analytics.summary import SummaryAlert
+from dealscope.api.auth.principal import Principal
+from dealscope.warehouse.tenancy import TenantScope
 
 _FIRED = "2025-03-31T13:05:00Z"
 
@@ -178,3 +182,19 @@ class EvaluationRead(BaseModel):
     failed: dict[str, str] = Field(description="Rule id -> the error measuring it.")
     notifications_sent: int
     notifications_failed: int
+
+
+_SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+def summary_alerts(connection: sa.Connection, principal: Principal) -> list[SummaryAlert]:
+    """The open and acknowledged alerts for the executive summary, worst first (none for
+    callers whose scope is narrowed to agents: alerts watch the whole brokerage)."""
+    if principal.scope.agent_ids is not None:
+        return []
+    active = list_alerts(connection, TenantScope(principal.tenant_id), ACTIVE, limit=50)
+    active.sort(key=lambda a: (_SEVERITY_RANK.get(a.severity, 3), -a.fired_at.timestamp()))
+    return [
+        SummaryAlert(severity=a.severity, title=a.title, metric=a.detail.get("metric"))
+        for a in active
+    ]

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from dealscope.analytics.periods import Compare, RangeName
 from dealscope.analytics.summary import SummaryRead, compute_summary
+from dealscope.api.alert_schemas import summary_alerts
 from dealscope.api.analytics_deps import analytics_service, tenant_timezone, tenant_today
 from dealscope.api.auth.principal import Principal
 from dealscope.api.cache import ResponseCacheDep, cached_response
 from dealscope.api.deps import WarehouseDep, require
 from dealscope.kit.roles import Permission
+from dealscope.warehouse.engine import Warehouse
 
 router = APIRouter(prefix="/dashboard", tags=["dashboards"])
 
@@ -53,7 +55,18 @@ def read_summary(
         principal,
         "summary",
         params,
-        lambda: compute_summary(
-            analytics_service(warehouse, principal, day), range_name, compare, start, end
+        lambda: _with_alerts(
+            compute_summary(
+                analytics_service(warehouse, principal, day), range_name, compare, start, end
+            ),
+            warehouse,
+            principal,
         ),
     )
+
+
+def _with_alerts(summary: SummaryRead, warehouse: Warehouse, principal: Principal) -> SummaryRead:
+    """The summary with the open alerts (alert changes move the data version, so a cached
+    summary never shows a stale list)."""
+    with warehouse.engine.connect() as connection:
+        return summary.model_copy(update={"alerts": summary_alerts(connection, principal)})
