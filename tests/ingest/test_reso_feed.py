@@ -201,11 +201,14 @@ def test_replication_follows_next_links_and_the_cursor(
 
 def test_a_feed_that_refuses_says_why(warehouse: Warehouse) -> None:
     shop = add_shop(warehouse)
-    with serve(ODataServer()) as fake, httpx.Client() as client:
-        with pytest.raises(FeedFailed, match="answered 401: token required"):
-            replicate_listings(
-                warehouse, shop.tenant_id, f"{fake.url}/odata/Property", CIPHER, client=client
-            )
+    with (
+        serve(ODataServer()) as fake,
+        httpx.Client() as client,
+        pytest.raises(FeedFailed, match="answered 401: token required"),
+    ):
+        replicate_listings(
+            warehouse, shop.tenant_id, f"{fake.url}/odata/Property", CIPHER, client=client
+        )
     assert count(warehouse, listings) == 0
 
 
