@@ -21,6 +21,8 @@ from dealscope.analytics.models.montecarlo import (
 from dealscope.errors import ValidationFailed
 
 AS_OF = dt.date(2025, 3, 31)
+# No recency weighting: every past deal counts the same, so the rate is exactly wins / deals.
+FLAT = MonteCarloConfig(horizon_days=30, half_life_days=None)
 
 
 def bernoulli_history(
@@ -58,7 +60,7 @@ def bernoulli_history(
 
 
 def test_bernoulli_deals_with_fixed_values_give_binomial_quantiles() -> None:
-    model = MonteCarloForecaster(MonteCarloConfig(horizon_days=30)).fit(bernoulli_history())
+    model = MonteCarloForecaster(FLAT).fit(bernoulli_history())
     simulation = model.simulate(200_000, random_state=11, daily_iterations=20_000)
     assert simulation.new_business.sum() == 0.0
     got = summarize(simulation, BucketGrain.DAY)
@@ -83,7 +85,7 @@ def test_bernoulli_deals_with_fixed_values_give_binomial_quantiles() -> None:
 
 
 def test_scenarios_scale_conversion_size_and_cycle_time() -> None:
-    model = MonteCarloForecaster(MonteCarloConfig(horizon_days=30)).fit(bernoulli_history())
+    model = MonteCarloForecaster(FLAT).fit(bernoulli_history())
     half = model.simulate(50_000, 3, Scenario("x", conversion=0.5, deal_size=2.0))
     assert np.mean(half.totals) == pytest.approx(40 * 0.2 * 2000.0, rel=0.02)
     # Twice as slow: the day-6 closings move to day 12.
@@ -102,7 +104,7 @@ def test_scenarios_scale_conversion_size_and_cycle_time() -> None:
 
 
 def test_same_seed_same_forecast_and_input_checks() -> None:
-    model = MonteCarloForecaster(MonteCarloConfig(horizon_days=30)).fit(bernoulli_history())
+    model = MonteCarloForecaster(FLAT).fit(bernoulli_history())
     a, b = model.simulate(5_000, 42), model.simulate(5_000, 42)
     assert np.array_equal(a.totals, b.totals) and np.array_equal(a.daily, b.daily)
     assert not np.array_equal(a.totals, model.simulate(5_000, 43).totals)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -120,6 +120,21 @@ class Frame:
             )
             cases.append((column < bound, date_literal(start)))
         return ibis.cases(*cases, else_=date_literal(starts[-1]))
+
+
+def frame_key(frame: Frame) -> Hashable:
+    """What a metric expression built in `frame` depends on (its sources apart): equal keys,
+    equal SQL."""
+    filters = tuple(sorted((d.value, tuple(v)) for d, v in frame.filters.items()))
+    return (
+        frame.sources.cache_key(),
+        frame.period,
+        frame.as_of,
+        frame.zone.key,
+        frame.grain,
+        frame.dimensions,
+        filters,
+    )
 
 
 def ts_literal(value: dt.datetime) -> ir.TimestampScalar:

@@ -153,4 +153,3 @@ def load_actuals(
         got = pd.Series(rows["value"].to_numpy(float), index=pd.to_datetime(rows["day"]))
         series = series.add(got, fill_value=0.0).reindex(days, fill_value=0.0)
     return series
-

@@ -16,7 +16,7 @@ team split of `/metrics/query` gives and is not swayed by agents with one or two
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
 
 import ibis.expr.types as ir
@@ -184,6 +184,9 @@ class PlanSources(Sources):
     def __init__(self, sources: Sources, teams: Iterable[int] = ()) -> None:
         super().__init__(sources.warehouse, sources.scope)
         self._teams = sorted(set(teams))
+
+    def cache_key(self) -> Hashable:
+        return (*super().cache_key(), tuple(self._teams))  # type: ignore[misc]
 
     def table(self, name: str) -> ir.Table:
         if name != "targets" or self.scope.agent_ids is None:

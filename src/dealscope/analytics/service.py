@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import ibis
 import pandas as pd
 
-from dealscope.analytics.dimensions import BUCKET, Frame
+from dealscope.analytics.dimensions import BUCKET, Frame, frame_key
 from dealscope.analytics.metrics.base import Metric
 from dealscope.analytics.metrics.targets import TARGET_DIMENSIONS, build_target
 from dealscope.analytics.periods import Compare, Period, comparison_period, resolve_range
@@ -35,6 +35,7 @@ from dealscope.analytics.specs import (
     MetricRow,
     MetricSeries,
     PeriodRead,
+    Unit,
 )
 from dealscope.errors import ValidationFailed
 
@@ -88,6 +89,20 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _plan_metric(slug: str) -> Metric:
+    """The plan of metric `slug` dressed as a metric (unit ratio: absent is null, not 0)."""
+    metric = get_metric(slug)
+    return Metric(
+        f"plan:{slug}",
+        f"Plan: {metric.label}",
+        Unit.RATIO,
+        metric.description,
+        metric.dimensions,
+        metric.higher_is_better,
+        lambda frame: build_target(frame, slug),
+    )
+
+
 class AnalyticsService:
     """Metric queries for one caller (`sources` carries its scope) on one `as_of` day, in the
     tenant's time zone (days start at local midnight)."""
@@ -122,41 +137,62 @@ class AnalyticsService:
         metric tables are stacked with their slug and request number and run as one
         statement, so a dashboard pays one round trip, not one per figure. Request by
         request, {slug: what `compute` gives}: the same expressions, the same numbers."""
-        parts = []
         width = max((len(frame.keys) for frame, _ in requests), default=0)
-        for number, (frame, metrics) in enumerate(requests):
-            for metric in metrics:
-                table = metric.build(frame)
-                cols: dict[str, ibis.Value] = {
-                    "_request": ibis.literal(number),
-                    "_slug": ibis.literal(metric.slug),
-                    "value": table.value.cast("float64"),
-                }
-                # Every frame's keys stand in the same text columns (_k0, _k1...), so tables
-                # of different keys stack; a bucket travels as an ISO date.
-                for i in range(width):
-                    cols[f"_k{i}"] = (
-                        table[frame.keys[i]].cast("string")
-                        if i < len(frame.keys)
-                        else ibis.null("string")
-                    )
-                parts.append(table.select(**cols))
+
+        def build() -> ibis.Table:
+            parts = []
+            for number, (frame, metrics) in enumerate(requests):
+                for metric in metrics:
+                    table = metric.build(frame)
+                    cols: dict[str, ibis.Value] = {
+                        "_request": ibis.literal(number),
+                        "_slug": ibis.literal(metric.slug),
+                        "value": table.value.cast("float64"),
+                    }
+                    # Every frame's keys stand in the same text columns (_k0, _k1...), so
+                    # tables of different keys stack; a bucket travels as an ISO date.
+                    for i in range(width):
+                        cols[f"_k{i}"] = (
+                            table[frame.keys[i]].cast("string")
+                            if i < len(frame.keys)
+                            else ibis.null("string")
+                        )
+                    parts.append(table.select(**cols))
+            return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
         raw: list[dict[str, dict[Key, float | None]]] = [
             {m.slug: {} for m in metrics} for _, metrics in requests
         ]
-        if parts:
-            stacked = ibis.union(*parts) if len(parts) > 1 else parts[0]
-            for record in self.sources.frame(stacked).to_dict("records"):
-                number = int(record["_request"])
+        if any(metrics for _, metrics in requests):
+            key = tuple((frame_key(f), tuple(m.slug for m in ms)) for f, ms in requests)
+            names, rows = self.sources.fetch(build, ("compute_many", key))
+            at = {name: i for i, name in enumerate(names)}
+            for row in rows:
+                number = int(row[at["_request"]])
                 frame = requests[number][0]
-                key: list[Any] = []
+                found: list[Any] = []
                 for i, name in enumerate(frame.keys):
-                    value = _text(record[f"_k{i}"])
-                    key.append(_day(value) if name == BUCKET and value is not None else value)
-                raw[number][str(record["_slug"])][tuple(key)] = _number(record["value"])
+                    value = _text(row[at[f"_k{i}"]])
+                    found.append(_day(value) if name == BUCKET and value is not None else value)
+                raw[number][str(row[at["_slug"]])][tuple(found)] = _number(row[at["value"]])
         return [
             {m.slug: self._fill(m.additive, frame, raw[n][m.slug]) for m in metrics}
             for n, (frame, metrics) in enumerate(requests)
+        ]
+
+    def compute_targets(
+        self, requests: Sequence[tuple[Frame, Sequence[str]]]
+    ) -> list[dict[str, dict[Key, float]]]:
+        """The plans for metric slugs over frames, in one query (as `compute_target` gives
+        each: keys without a plan are absent)."""
+        plans = [(frame, [_plan_metric(slug) for slug in slugs]) for frame, slugs in requests]
+        found = self.compute_many(plans)
+        return [
+            {
+                slug.removeprefix("plan:"): {k: v for k, v in rows.items() if v is not None}
+                for slug, rows in values.items()
+            }
+            for values in found
         ]
 
     def compute_target(self, slug: str, frame: Frame) -> dict[Key, float | None]:

@@ -6,15 +6,29 @@ once, before any metric or dashboard logic sees a row.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from cachetools import LRUCache
 
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.tenancy import TenantScope, scope_table
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+
+
+SQL_CACHE_ENTRIES = 2048
+_compiled: LRUCache[Hashable, str] = LRUCache(maxsize=SQL_CACHE_ENTRIES)
+_compiled_lock = threading.Lock()
+
+
+def clear_sql_cache() -> None:
+    """Forget every compiled statement (benchmarks measure the first compile with it)."""
+    with _compiled_lock:
+        _compiled.clear()
 
 
 class Sources:
@@ -42,3 +56,36 @@ class Sources:
         result = self.execute(expr)
         assert isinstance(result, pd.DataFrame)
         return result
+
+    def cache_key(self) -> Hashable:
+        """What the tables of these sources depend on: the warehouse and the scope."""
+        return (type(self).__name__, self.warehouse.url, self.scope)
+
+    def fetch(
+        self, build: Callable[[], ir.Table], key: Hashable | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of the table `build()` returns, run as SQL. With a `key`
+        (what the expression depends on, beside `cache_key`) the compiled statement is kept:
+        building and compiling an expression costs more than running it on small tables, and
+        the same dashboard is asked for again after every write (a new data version).
+        The statement depends on no data, so it stays valid when the data change."""
+        backend = self.warehouse.ibis()
+        full = None if key is None else (backend.name, self.cache_key(), key)
+        sql = None
+        if full is not None:
+            with _compiled_lock:
+                sql = _compiled.get(full)
+        if sql is None:
+            sql = str(backend.compile(build()))
+            if full is not None:
+                with _compiled_lock:
+                    _compiled[full] = sql
+        if backend.name == "duckdb":
+            cursor = backend.con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return names, cursor.fetchall()
+        con = backend.con
+        with con.cursor() as cur, con.transaction():
+            cur.execute(sql)
+            names = [d[0] for d in cur.description]
+            return names, cur.fetchall()

@@ -9,6 +9,7 @@ targets table, so their cards carry no target rather than failing.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 
 import ibis
@@ -40,6 +41,7 @@ CARDS = (
     "pipeline_value",
     "company_dollar",
 )
+TOP_AGENT_METRICS = (get_metric("gci"), get_metric("closings"))
 SPEED_SLA_MINUTES = 30.0
 STALE_DAYS = 30
 HEALTH_WEIGHTS = {"coverage": 0.35, "win_rate": 0.25, "freshness": 0.20, "speed": 0.20}
@@ -130,14 +132,42 @@ class _Summary:
     def __init__(self, service: AnalyticsService) -> None:
         self.service = service
         self.plans = service.sources.scope.agent_ids is None
+        self._values: dict[tuple[str, Period], float | None] = {}
+        self._targets: dict[tuple[str, Period], float | None] = {}
+
+    def prefetch(self, values: dict[Period, set[str]], targets: dict[Period, set[str]]) -> None:
+        """Compute the figures (and plans) the summary will read, in one query each."""
+        periods = list(values)
+        found = self.service.compute_many(
+            [(self.service.frame(p), [get_metric(s) for s in sorted(values[p])]) for p in periods]
+        )
+        for period, rows in zip(periods, found, strict=True):
+            for slug, by_key in rows.items():
+                self._values[(slug, period)] = by_key.get(())
+        wanted = {
+            p: sorted(s for s in slugs if get_metric(s).additive) for p, slugs in targets.items()
+        }
+        if not self.plans or not any(wanted.values()):
+            return
+        spans = [p for p in wanted if wanted[p]]
+        plans = self.service.compute_targets([(self.service.frame(p), wanted[p]) for p in spans])
+        for period, plan in zip(spans, plans, strict=True):
+            for slug in wanted[period]:
+                self._targets[(slug, period)] = plan.get(slug, {}).get(())
 
     def value(self, slug: str, period: Period) -> float | None:
-        return self.service.compute(get_metric(slug), self.service.frame(period)).get(())
+        if (slug, period) not in self._values:
+            found = self.service.compute(get_metric(slug), self.service.frame(period))
+            self._values[(slug, period)] = found.get(())
+        return self._values[(slug, period)]
 
     def target(self, slug: str, period: Period) -> float | None:
         if not self.plans or not get_metric(slug).additive:
             return None
-        return self.service.compute_target(slug, self.service.frame(period)).get(())
+        if (slug, period) not in self._targets:
+            found = self.service.compute_target(slug, self.service.frame(period))
+            self._targets[(slug, period)] = found.get(())
+        return self._targets[(slug, period)]
 
     def card(self, slug: str, period: Period, other: Period | None) -> KpiCard:
         metric = get_metric(slug)
@@ -159,12 +189,7 @@ class _Summary:
 
     def revenue(self) -> list[RevenueToDate]:
         out = []
-        for name, label in (
-            (RangeName.MONTH_TO_DATE, "Month to date"),
-            (RangeName.QUARTER_TO_DATE, "Quarter to date"),
-            (RangeName.YEAR_TO_DATE, "Year to date"),
-        ):
-            period = resolve_range(name, self.service.as_of)
+        for label, period in to_date_periods(self.service.as_of).items():
             gci = self.value("gci", period) or 0.0
             target = self.target("gci", period)
             out.append(
@@ -189,20 +214,29 @@ class _Summary:
         row = self.service.sources.frame(expr).iloc[0]
         return None if not row["n"] else float(row["stale"]) / float(row["n"])
 
-    def health(self, period: Period, speed: float | None, win_rate: float | None) -> PipelineHealth:
+    def health_periods(self) -> dict[str, Period]:
         as_of = self.service.as_of
-        year = Period(as_of - dt.timedelta(days=364), as_of + dt.timedelta(days=1))
-        quarter = Period(quarter_start(as_of), as_of + dt.timedelta(days=1))
+        tomorrow = as_of + dt.timedelta(days=1)
+        return {
+            "year": Period(as_of - dt.timedelta(days=364), tomorrow),
+            "quarter": Period(quarter_start(as_of), tomorrow),
+            "today": Period(as_of, tomorrow),
+            "whole_quarter": Period(quarter_start(as_of), _quarter_end(as_of)),
+            "trailing": Period(as_of - dt.timedelta(days=89), tomorrow),
+        }
+
+    def health(self, period: Period, speed: float | None, win_rate: float | None) -> PipelineHealth:
+        spans = self.health_periods()
+        year, quarter = spans["year"], spans["quarter"]
         ratio = _ratio(self.value("gci", year), self.value("sales_volume", year))
-        weighted = self.value("weighted_pipeline_value", Period(as_of, quarter.end)) or 0.0
+        weighted = self.value("weighted_pipeline_value", spans["today"]) or 0.0
         expected = weighted * (ratio or 0.0)
-        plan = self.target("gci", Period(quarter.start, _quarter_end(as_of)))
+        plan = self.target("gci", spans["whole_quarter"])
         if plan is not None:
             needed = max(0.0, plan - (self.value("gci", quarter) or 0.0))
             basis = "the quarter's plan"
         else:
-            trailing = Period(as_of - dt.timedelta(days=89), as_of + dt.timedelta(days=1))
-            needed = self.value("gci", trailing) or 0.0
+            needed = self.value("gci", spans["trailing"]) or 0.0
             basis = "the trailing 90 days' GCI"
         coverage = 1.0 if needed <= 0 else min(1.0, expected / needed)
         trailing_win = self.value("win_rate", year)
@@ -247,8 +281,8 @@ class _Summary:
             self.service.zone,
             dimensions=(Dimension.AGENT,),
         )
-        gci = self.service.compute(get_metric("gci"), frame)
-        deals = self.service.compute(get_metric("closings"), frame)
+        (found,) = self.service.compute_many([(frame, TOP_AGENT_METRICS)])
+        gci, deals = found["gci"], found["closings"]
         ranked = sorted(
             ((k[0], v or 0.0) for k, v in gci.items() if k[0] is not None), key=lambda kv: -kv[1]
         )[:5]
@@ -272,6 +306,18 @@ class _Summary:
         )
         found = self.service.sources.frame(expr)
         return {int(r["id"]): str(r["name"]) for r in found.to_dict("records")}
+
+
+def to_date_periods(as_of: dt.date) -> dict[str, Period]:
+    """Month, quarter and year to date on `as_of`, by label."""
+    return {
+        label: resolve_range(name, as_of)
+        for name, label in (
+            (RangeName.MONTH_TO_DATE, "Month to date"),
+            (RangeName.QUARTER_TO_DATE, "Quarter to date"),
+            (RangeName.YEAR_TO_DATE, "Year to date"),
+        )
+    }
 
 
 def _quarter_end(day: dt.date) -> dt.date:
@@ -299,6 +345,22 @@ def compute_summary(
     period = resolve_range(range_name, service.as_of, start, end)
     other = comparison_period(period, compare)
     summary = _Summary(service)
+    values: dict[Period, set[str]] = defaultdict(set)
+    targets: dict[Period, set[str]] = defaultdict(set)
+    values[period] |= set(CARDS)
+    targets[period] |= set(CARDS)
+    if other is not None:
+        values[other] |= set(CARDS)
+    for span in to_date_periods(service.as_of).values():
+        values[span].add("gci")
+        targets[span].add("gci")
+    spans = summary.health_periods()
+    values[spans["year"]] |= {"gci", "sales_volume", "win_rate"}
+    values[spans["today"]].add("weighted_pipeline_value")
+    values[spans["quarter"]].add("gci")
+    values[spans["trailing"]].add("gci")
+    targets[spans["whole_quarter"]].add("gci")
+    summary.prefetch(values, targets)
     cards = [summary.card(slug, period, other) for slug in CARDS]
     by_slug = {c.slug: c for c in cards}
     return SummaryRead(

@@ -67,7 +67,7 @@ def _geometric_hits(rng: np.random.Generator, slots: int, p: float) -> np.ndarra
         expected = remaining * p
         count = int(expected + 6.0 * np.sqrt(expected + 1.0) + 16)
         u = rng.random(count)
-        gaps = np.floor(np.log1p(-u) / log_q).astype(np.int64) + 1
+        gaps = np.minimum(np.floor(np.log1p(-u) / log_q), slots).astype(np.int64) + 1
         positions = start + np.cumsum(gaps)
         if positions[-1] >= slots:
             parts.append(positions[positions < slots])

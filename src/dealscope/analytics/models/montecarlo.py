@@ -86,8 +86,14 @@ class MonteCarloConfig:
     horizon_days: int = 90
     lookback_days: int = 730  # history the rates are learned from
     shrinkage: float = 20.0  # prior weight, in deals, of the parent level's rate
-    landmarks: tuple[int, ...] = (0, 3, 7, 14, 21, 30, 45, 60, 90, 120, 180, 270, 365)
+    # Ages in a stage (days) at which reference deals are taken: dense while young, where
+    # the chance of closing changes fastest.
+    landmarks: tuple[int, ...] = (
+        0, 1, 2, 3, 4, 5, 6, 7, 9, 11, 14, 17, 21, 25, 30, 35, 40, 45, 52, 60, 70, 80, 90,
+        105, 120, 150, 180, 240, 300, 365,
+    )  # fmt: skip
     level_days: int = 91  # recent days that set the lead arrival level
+    half_life_days: float | None = 180.0  # recency weighting of past deals' outcomes
 
     def __post_init__(self) -> None:
         if not 1 <= self.horizon_days <= MAX_HORIZON_DAYS:
@@ -281,10 +287,11 @@ class MonteCarloForecaster:
                 ref &= ~(exited <= entered + mark)  # still in the stage at that age
                 lag = won[ref] - (entered[ref] + mark)
                 days = np.where((lag > 0) & (lag <= window), np.ceil(lag), 0).astype(np.int64)
-                m, wins = int(ref.sum()), int((days > 0).sum())
-                hist = np.bincount(days, minlength=window + 1)[1:].astype(float)
+                weight = self._recency(entered[ref] + mark + window)
+                m, wins = float(weight.sum()), float(weight[days > 0].sum())
+                hist = np.bincount(days, weights=weight, minlength=window + 1)[1:]
                 p = (wins / m if m else 0.0) if prev_p is None else _shrunk(wins, m, prev_p, kappa)
-                shape = hist / wins if wins >= 5 else prev_shape
+                shape = hist / wins if int((days > 0).sum()) >= 5 else prev_shape
                 if shape is None and wins > 0:
                     shape = hist / wins
                 if m == 0 and li == 0:
@@ -293,8 +300,18 @@ class MonteCarloForecaster:
                 if li not in wanted or shape is None:
                     continue
                 mine = np.flatnonzero((cell_stage == stage) & (cell_mark == li))
-                self.cell_rate_[mine] = codes.rates(ref, days > 0, mine, p, kappa)
+                self.cell_rate_[mine] = codes.rates(
+                    ref, (days > 0) * weight, weight, mine, p, kappa
+                )
                 self.group_shape_[self.cell_group_[mine[0]]] = shape
+
+    def _recency(self, window_end: np.ndarray) -> np.ndarray:
+        """Weights of reference windows that ended `-window_end` days before `as_of`: halved
+        every `half_life_days`, so rates follow a changing market (1 without a half-life)."""
+        half_life = self.config.half_life_days
+        if half_life is None:
+            return np.ones(len(window_end))
+        return np.asarray(np.exp2(np.minimum(window_end, 0.0) / half_life))
 
     def _fit_arrivals(self, deals: pd.DataFrame) -> None:
         """Daily lead counts: weekday and month-of-year factors, a recent level, day-to-day
@@ -571,16 +588,22 @@ class _SegmentCodes:
         self.cell_both = self.cell_source * self.n_kind + kinds.get_indexer(cells["property_type"])
 
     def rates(
-        self, ref: np.ndarray, win: np.ndarray, cells: np.ndarray, stage_p: float, kappa: float
+        self,
+        ref: np.ndarray,
+        win: np.ndarray,
+        weight: np.ndarray,
+        cells: np.ndarray,
+        stage_p: float,
+        kappa: float,
     ) -> np.ndarray:
         """Rates of `cells`: the stage rate, shrunk toward by source, then by source and
         property type, from the reference entries `ref` (with `win` flags)."""
         src = self.source[ref]
         both = self.both[ref]
         n = self.n_source
-        m_src = np.bincount(src, minlength=n)
+        m_src = np.bincount(src, weights=weight, minlength=n)
         w_src = np.bincount(src, weights=win, minlength=n)
-        m_both = np.bincount(both, minlength=n * self.n_kind)
+        m_both = np.bincount(both, weights=weight, minlength=n * self.n_kind)
         w_both = np.bincount(both, weights=win, minlength=n * self.n_kind)
         cs, cb = self.cell_source[cells], self.cell_both[cells]
         by_source = _shrunk(w_src[cs], m_src[cs], stage_p, kappa)
