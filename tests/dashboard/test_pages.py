@@ -81,7 +81,7 @@ def test_every_page_renders_for_every_role_with_the_apis_figures(
     currency = me.tenant.currency
     pages = [*ANALYTICS_PAGES, *(["settings"] if role == "admin" else [])]
     for name in pages:
-        page.switch_page(f"pages/{name}.py").run()
+        page.switch_page(f"views/{name}.py").run()
         _clean(page)
         title = "My scorecard" if (name, role) == ("agents", "agent") else TITLES[name]
         assert page.title[0].value == title
@@ -128,7 +128,7 @@ def test_every_page_renders_for_every_role_with_the_apis_figures(
             assert sorted(users["email"]) == sorted(u.email for u in client.list_users())
     if role != "admin":  # Settings is not in their navigation: asking for it shows no settings
         try:
-            page.switch_page("pages/settings.py").run()
+            page.switch_page("views/settings.py").run()
         except ValueError as refused:
             assert "Could not find a navigation page" in str(refused)
         else:

@@ -11,7 +11,7 @@ import streamlit as st
 from dealscope.client import ApiError, ApiUnavailable
 from dealscope.dashboard import controls, session, theme
 from dealscope.dashboard.login import login_page
-from dealscope.dashboard.navigation import PAGES_DIR, pages_for
+from dealscope.dashboard.navigation import ANALYTICS, PAGES_DIR, SETTINGS, pages_for
 
 st.set_page_config(
     page_title="DealScope", page_icon=":material/insights:", layout="wide",
@@ -32,7 +32,14 @@ def _sign_out() -> None:
 
 user = session.current()
 if user is None:
-    st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")]).run()
+    # Every page's address shows the sign-in form, so a shared link (page and view in its
+    # query string) opens where it points once its reader has signed in.
+    sign_in = st.Page(login_page, title="Sign in", icon=":material/login:", default=True)
+    aliases = [
+        st.Page(login_page, title=spec.title, url_path=spec.url_path)
+        for spec in (*ANALYTICS, SETTINGS)
+    ]
+    st.navigation([sign_in, *aliases], position="hidden").run()
     st.stop()
 
 sections: dict[str, list[Any]] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 from dealscope.client import MeRead
 from dealscope.kit.roles import Permission, Role
 
-PAGES_DIR = Path(__file__).with_name("pages")
+PAGES_DIR = Path(__file__).with_name("views")
 
 
 @dataclass(frozen=True)

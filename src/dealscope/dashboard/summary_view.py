@@ -78,7 +78,7 @@ def top_agents(summary: SummaryRead, currency: str) -> None:
             f"{int(row['closings'])} closing(s)."
         )
         st.page_link(
-            "pages/agents.py",
+            "views/agents.py",
             label=f"Open {row['name']}'s scorecard",
             icon=":material/person:",
             query_params={"agent": str(int(agent_id))},
