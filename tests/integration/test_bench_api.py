@@ -29,12 +29,18 @@ def test_bench_api_writes_cold_and_warm_figures(tmp_path: Path) -> None:
         "pipeline",
         "funnel",
         "speed_to_lead",
+        "revenue",
+        "agents",
+        "agent_detail",
+        "teams",
+        "team_detail",
         "metrics_query",
     }
     for name, run in figures["endpoints"].items():
         for mode in ("cold", "warm"):
             assert 0 < run[mode]["min_ms"] <= run[mode]["p50_ms"] <= run[mode]["p95_ms"], name
         assert run["warm"]["p50_ms"] < run["cold"]["p50_ms"], name
+        assert run["first_call_ms"] > 0, name
         assert run["cold_p95_met"] == (run["cold"]["p95_ms"] < 200.0)
         assert run["warm_p95_met"] == (run["warm"]["p95_ms"] < 20.0)
     overhead = figures["summary_overhead"]
