@@ -4,8 +4,8 @@
   Contract, Closed (our keys: new, contacted, showing, under_contract, closed_won).
 - 3 users: Ann Lee, Bob Diaz, and Cat Wu (deleted).
 - `contacts` contacts C0000...: even ones assigned to Ann, odd ones to Bob; dateUpdated one
-  minute apart, except C0099, C0100 and C0101, which share one (a tie across the page
-  boundary at 100). Every 5th has `attributionSource` (facebook / paid_social, fbclid);
+  minute apart, except C0009, C0010 and C0011, which share one (a tie across the boundary
+  of pages of 10). Every 5th has `attributionSource` (facebook / paid_social, fbclid);
   every 5th + 1 has `attributions[]` (google / cpc, gclid); the rest none.
 - `opportunities` deals O0000...: deal i belongs to contact 2i, sits in stage i % 5, is won
   in "Closed", lost when i % 11 == 0 (and not closed), else open.
@@ -51,7 +51,7 @@ SOURCES = ["Zillow Premier Agent", "Website - home valuation", "Facebook Lead Ad
 
 
 def contact_updated(i: int) -> dt.datetime:
-    minutes = 99 if i in (99, 100, 101) else i
+    minutes = 9 if i in (9, 10, 11) else i
     return BASE + dt.timedelta(minutes=minutes, seconds=30)
 
 
@@ -144,8 +144,8 @@ def conversation_messages(conversation: int, count: int) -> list[dict[str, Any]]
 
 
 def build(
-    contacts: int = 250, opportunities: int = 120, conversations: int = 30,
-    big_conversation: int = 150,
+    contacts: int = 25, opportunities: int = 12, conversations: int = 6,
+    big_conversation: int = 12,
 ) -> FakeGhl:  # fmt: skip
     fake = FakeGhl()
     fake.pipelines = [

@@ -60,7 +60,7 @@ def run_sync(
     credentials = GhlCredentials(location_id="LOC_test", token=token, base_url=url)
     retry = RetryPolicy(base_delay=0.01, max_delay=2.0)
     with GhlClient(credentials, retry=retry) as client:
-        sync = GhlSync(warehouse, tenant_id, client, CIPHER, now=lambda: NOW)
+        sync = GhlSync(warehouse, tenant_id, client, CIPHER, now=lambda: NOW, page_limit=10)
         if resources is None:
             return sync.run(mode)
         return sync.run(mode, resources)
@@ -135,20 +135,20 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
         "pipelines", "users", "contacts", "opportunities", "messages"
     ]  # fmt: skip
     assert ghl.served == Counter(
-        pipelines=1, users=3, contacts=250, opportunities=120, messages=29 * 3 + 150
+        pipelines=1, users=3, contacts=25, opportunities=12, messages=5 * 3 + 12
     )
     by_resource = {r.resource: r for r in report.results}
-    assert (by_resource["contacts"].fetched, by_resource["contacts"].created) == (250, 250)
+    assert (by_resource["contacts"].fetched, by_resource["contacts"].created) == (25, 25)
     assert by_resource["contacts"].pages == 3
-    assert by_resource["messages"].pages == 3  # 237 messages, 100 a page
+    assert by_resource["messages"].pages == 3  # 27 messages, 10 a page
 
-    # Contacts: page 1 by number, then keyset after the last row of each page. C0099..C0101
+    # Contacts: page 1 by number, then keyset after the last row of each page. C0009..C0011
     # share one dateUpdated across the first page boundary; the keyset's id breaks the tie.
     searches = ghl.requests_to("/contacts/search")
     assert [("page" in r.body, r.body.get("searchAfter")) for r in searches] == [
         (True, None),
-        (False, [ms(iso(data.contact_updated(99))), "C0099"]),
-        (False, [ms(iso(data.contact_updated(199))), "C0199"]),
+        (False, [ms(iso(data.contact_updated(9))), "C0009"]),
+        (False, [ms(iso(data.contact_updated(19))), "C0019"]),
     ]
     exports = ghl.requests_to("/conversations/messages/export")
     assert [("cursor" in r.query) for r in exports] == [False, True, True]
@@ -181,7 +181,7 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
     ]
 
     # Contacts, with attribution from either form, PII encrypted.
-    assert count(warehouse, contacts) == 250
+    assert count(warehouse, contacts) == 25
     by_id = {
         r.external_id: r
         for r in rows(warehouse, sa.select(contacts).where(
@@ -205,9 +205,9 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
     assert (list(c5.tags), list(c6.tags)) == (["seller"], ["buyer"])
     assert c5.postal_code == "78705"
     utm = Counter(r.utm_source for r in rows(warehouse, sa.select(contacts.c.utm_source)))
-    assert utm == Counter({"facebook": 50, "google": 50, None: 150})
+    assert utm == Counter({"facebook": 5, "google": 5, None: 15})
     owners = Counter(r[0] for r in rows(warehouse, sa.select(contacts.c.assigned_agent_id)))
-    assert owners == Counter({ids["U_ann"]: 125, ids["U_bob"]: 125})
+    assert owners == Counter({ids["U_ann"]: 13, ids["U_bob"]: 12})
 
     # Deals and their first stage-history row.
     deals = rows(
@@ -215,10 +215,10 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
         sa.select(opportunities.c.external_id, opportunities.c.stage_key, opportunities.c.status)
         .order_by(opportunities.c.external_id),
     )  # fmt: skip
-    assert [tuple(r) for r in deals] == _expected_deals(120)
-    assert Counter(r.status for r in deals) == Counter(open=87, won=24, lost=9)
+    assert [tuple(r) for r in deals] == _expected_deals(12)
+    assert Counter(r.status for r in deals) == Counter(open=8, won=2, lost=2)
     total_value = scalar(warehouse, sa.select(sa.func.sum(opportunities.c.value)))
-    assert total_value == 120 * 300000 + 1000 * sum(range(120))
+    assert total_value == 12 * 300000 + 1000 * sum(range(12))
     history = rows(
         warehouse,
         sa.select(opportunities.c.external_id, stage_history.c.from_stage, stage_history.c.to_stage,
@@ -226,7 +226,7 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
         .join(opportunities, opportunities.c.id == stage_history.c.opportunity_id)
         .order_by(opportunities.c.external_id),
     )  # fmt: skip
-    assert len(history) == 120
+    assert len(history) == 12
     h3 = history[3]
     assert (h3.external_id, h3.from_stage, h3.to_stage, h3.recorded_from) == (
         "O0003", None, "under_contract", "sync"
@@ -235,18 +235,18 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
     assert (history[0].to_stage, history[4].to_stage) == ("lost", "closed_won")
 
     # Messages and the activities they make.
-    assert count(warehouse, messages) == 237
+    assert count(warehouse, messages) == 27
     found = rows(warehouse, sa.select(messages.c.channel, messages.c.direction))
     assert Counter((r.channel, r.direction) for r in found) == Counter(
-        {("sms", "inbound"): 79, ("sms", "outbound"): 79, ("email", "outbound"): 79}
+        {("sms", "inbound"): 9, ("sms", "outbound"): 9, ("email", "outbound"): 9}
     )
-    assert count(warehouse, activities) == 237
+    assert count(warehouse, activities) == 27
 
     contacts_cursor = cursor_of(warehouse, "contacts")
     assert (contacts_cursor.status, contacts_cursor.mode, contacts_cursor.rows_fetched) == (
-        "ok", "full", 250
+        "ok", "full", 25
     )  # fmt: skip
-    assert contacts_cursor.cursor["search_after"] == [ms(iso(data.contact_updated(249))), "C0249"]
+    assert contacts_cursor.cursor["search_after"] == [ms(iso(data.contact_updated(24))), "C0024"]
     last_message = max(
         (m for conv in ghl.messages.values() for m in conv),
         key=lambda m: (ms(m["dateAdded"]), m["id"]),
@@ -259,19 +259,19 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
 
     # --- changes in the CRM, then an incremental run ------------------------------------
     later = data.BASE + dt.timedelta(days=20)
-    for n, i in enumerate((10, 11, 200)):
+    for n, i in enumerate((10, 11, 20)):
         ghl.contacts[f"C{i:04d}"] = data.contact(
             i, updated=later + dt.timedelta(minutes=n), last_name="Changed"
         )
-    for i in (250, 251, 252):
-        ghl.contacts[f"C{i:04d}"] = data.contact(i, updated=later + dt.timedelta(minutes=i - 240))
+    for i in (25, 26, 27):
+        ghl.contacts[f"C{i:04d}"] = data.contact(i, updated=later + dt.timedelta(minutes=i - 15))
     ghl.opportunities["O0003"] = data.opportunity(3, stage_index=4, updated=later)
     ghl.opportunities["O0007"] = data.opportunity(
         7, stage_index=2, status="lost", updated=later + dt.timedelta(minutes=1)
     )
     new_messages = [
         data.message(5, 3, later), data.message(5, 4, later + dt.timedelta(minutes=1)),
-        data.message(0, 150, later + dt.timedelta(minutes=2)),
+        data.message(0, 12, later + dt.timedelta(minutes=2)),
     ]  # fmt: skip
     ghl.messages["CV05"] += new_messages[:2]
     ghl.messages["CV00"].append(new_messages[2])
@@ -290,14 +290,14 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
     assert by_resource["messages"].created == 3
     assert by_resource["pipelines"].fetched == 0  # unchanged lists are not rewritten
 
-    assert count(warehouse, contacts) == 253
+    assert count(warehouse, contacts) == 28
     changed = rows(
         warehouse,
         sa.select(contacts.c.external_id)
         .where(contacts.c.last_name == "Changed")
         .order_by(contacts.c.external_id),
     )
-    assert [r.external_id for r in changed] == ["C0010", "C0011", "C0200"]
+    assert [r.external_id for r in changed] == ["C0010", "C0011", "C0020"]
     deals = rows(
         warehouse,
         sa.select(opportunities.c.external_id, opportunities.c.stage_key, opportunities.c.status,
@@ -322,17 +322,17 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
         ("O0003", "under_contract", "closed_won", later),
         ("O0007", "showing", "lost", later + dt.timedelta(minutes=1)),
     ]
-    assert count(warehouse, stage_history) == 122
-    assert count(warehouse, messages) == 240
+    assert count(warehouse, stage_history) == 14
+    assert count(warehouse, messages) == 30
     contacts_cursor = cursor_of(warehouse, "contacts")
     assert contacts_cursor.cursor["search_after"] == [
         ms(iso(later + dt.timedelta(minutes=12))),
-        "C0252",
+        "C0027",
     ]
     assert (contacts_cursor.mode, contacts_cursor.rows_fetched) == ("incremental", 6)
     assert cursor_of(warehouse, "messages").cursor["search_after"] == [
         ms(new_messages[2]["dateAdded"]),
-        "M00_150",
+        "M00_012",
     ]
     version_after_incremental = data_version(warehouse, tenant_id)
     assert version_after_incremental > version_after_full
@@ -350,6 +350,6 @@ def test_full_then_incremental_then_repeat(warehouse: Warehouse, fake: tuple[Fak
     ghl.reset_counts()
     report = run_sync(warehouse, tenant_id, url, mode="full")
     assert report.ok
-    assert ghl.served["contacts"] == 253
+    assert ghl.served["contacts"] == 28
     after = snapshot(warehouse)
     assert after == before

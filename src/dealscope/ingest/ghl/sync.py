@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 
 from dealscope.errors import DealScopeError, ValidationFailed
 from dealscope.ingest.ghl import endpoints
+from dealscope.ingest.ghl.batch import ContactPage
 from dealscope.ingest.ghl.client import GhlAuthFailed, GhlClient, GhlDailyLimitReached
 from dealscope.ingest.ghl.cursors import CursorKey, advance, find_cursor, finish_run, start_run
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
@@ -123,6 +124,7 @@ class GhlSync:
     cipher: PiiCipher
     progress: SyncProgress = field(default_factory=_Silent)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    page_limit: int = endpoints.SEARCH_PAGE_LIMIT  # records asked for per request
 
     def run(self, mode: Mode = "incremental", resources: Iterable[str] = RESOURCES) -> SyncReport:
         wanted = list(resources)
@@ -203,8 +205,14 @@ class GhlSync:
         per transaction so the good ones are kept and the bad ones named."""
         try:
             with unit_of_work(self.warehouse) as uow:
-                records = GhlRecords(uow, self.tenant_id, self.cipher, recorded_from="sync")
-                outcomes = [write(records, row) for write, row in rows]
+                if resource == "contacts":
+                    page = ContactPage(uow, self.tenant_id, self.cipher)
+                    page.prefetch(str(row.get("id") or "") for _, row in rows)
+                    outcomes = [write(page, row) for write, row in rows]
+                    page.flush()
+                else:
+                    records = GhlRecords(uow, self.tenant_id, self.cipher, recorded_from="sync")
+                    outcomes = [write(records, row) for write, row in rows]
                 advance(uow, key, cursor, len(rows))
         except ValidationFailed:
             outcomes = []
@@ -234,17 +242,17 @@ class GhlSync:
 
     def _pages_contacts(self, previous: dict[str, Any] | None) -> Iterator[PageOf]:
         after = (previous or {}).get("search_after")
-        for page in endpoints.search_contacts(self.client, after):
+        for page in endpoints.search_contacts(self.client, after, self.page_limit):
             yield [(_write_contact, r) for r in page.rows], page.total, page.cursor
 
     def _pages_opportunities(self, previous: dict[str, Any] | None) -> Iterator[PageOf]:
         after = (previous or {}).get("search_after")
-        for page in endpoints.search_opportunities(self.client, after):
+        for page in endpoints.search_opportunities(self.client, after, self.page_limit):
             yield [(_write_opportunity, r) for r in page.rows], page.total, page.cursor
 
     def _pages_messages(self, previous: dict[str, Any] | None) -> Iterator[PageOf]:
         after = (previous or {}).get("search_after")
-        for page in endpoints.export_messages(self.client, after):
+        for page in endpoints.export_messages(self.client, after, self.page_limit):
             yield [(_write_message, r) for r in page.rows], page.total, page.cursor
 
 
