@@ -56,12 +56,12 @@ def table_rows(output: str) -> dict[str, list[str]]:
 
 
 def counts(data_dir: Path) -> tuple[int, int, int]:
-    with open_warehouse(f"duckdb:///{data_dir / 'warehouse.duckdb'}") as warehouse:
-        with warehouse.engine.connect() as conn:
-            return tuple(  # type: ignore[return-value]
-                conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for t in (contacts, opportunities, messages)
-            )
+    path = data_dir / "warehouse.duckdb"
+    with open_warehouse(f"duckdb:///{path}") as warehouse, warehouse.engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (contacts, opportunities, messages)
+        )
 
 
 def test_sync_command_full_incremental_status(
@@ -114,9 +114,9 @@ def test_sync_command_reports_a_refused_token_in_one_line(
     assert result.exit_code == 1
     assert "GHL refused the token for location LOC_test (401: Invalid JWT)" in result.output
     assert "Not run after that error: users, contacts, opportunities, messages." in result.output
-    with open_warehouse(f"duckdb:///{data_dir / 'warehouse.duckdb'}") as warehouse:
-        with warehouse.engine.connect() as conn:
-            stored = conn.execute(sa.select(sync_cursors.c.resource, sync_cursors.c.status)).all()
+    path = data_dir / "warehouse.duckdb"
+    with open_warehouse(f"duckdb:///{path}") as warehouse, warehouse.engine.connect() as conn:
+        stored = conn.execute(sa.select(sync_cursors.c.resource, sync_cursors.c.status)).all()
     assert [tuple(r) for r in stored] == [("pipelines", "failed")]
 
     result = invoke("sync", "ghl", "--tenant", "nobody", "--no-progress")
