@@ -19,7 +19,7 @@ from dealscope.ingest.files.spec import KindSpec, header_key
 @dataclass(frozen=True)
 class ColumnMapping:
     fields: dict[str, str]  # field -> column
-    ignored: list[str]  # columns feeding no field
+    ignored: list[str]  # columns feeding no field (but those left out by hand)
 
     def describe(self) -> list[tuple[str, str]]:
         return sorted(((column, name) for name, column in self.fields.items()), key=str)
@@ -84,4 +84,5 @@ def map_columns(
     if problems:
         raise ValidationFailed("; ".join(problems))
     used = set(fields.values())
-    return ColumnMapping(fields, [h for h in headers if h not in used])
+    skipped = {column for column, name in overrides.items() if not name}
+    return ColumnMapping(fields, [h for h in headers if h not in used and h not in skipped])
