@@ -93,3 +93,39 @@ def api(
         f"({overhead['api_cold_p50_ms']:.1f} ms / {overhead['raw_duckdb']['p50_ms']:.1f} ms); "
         f"result written to {path}"
     )
+
+
+@bench_app.command("reports")
+def reports(
+    leads: Annotated[
+        int, typer.Option(min=1, help="Leads of the generated brokerage.")
+    ] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed renderings per format.")] = 5,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    output: OutputOption = Path("bench-results"),
+) -> None:
+    """Time the monthly executive report (PDF, XLSX, CSV) on a generated brokerage in a
+    temporary DuckDB file: its figures and its file, cold and warm."""
+    # Imported here: every `dealscope` command loads this module, few run a benchmark.
+    from dealscope.bench.reports import bench_reports
+    from dealscope.bench.results import BenchResult
+
+    figures = bench_reports(leads, repeat, seed=seed)
+    path = BenchResult("reports", figures).write(output)
+    table = Table("format", "p50 s", "max s", "figures p50 s", "file p50 s", "bytes")
+    for fmt, run in figures["formats"].items():
+        table.add_row(
+            fmt,
+            f"{run['total_seconds']['p50']:.2f}",
+            f"{run['total_seconds']['max']:.2f}",
+            f"{run['figures_seconds']['p50']:.2f}",
+            f"{run['file_seconds']['p50']:.2f}",
+            f"{run['bytes']:,}",
+        )
+    console.print(table)
+    cold = figures["cold_pdf"]
+    met = "met" if figures["pdf_target_met"] else "NOT met"
+    console.print(
+        f"cold PDF {cold['total_seconds']:.2f} s (figures {cold['figures_seconds']:.2f} s); "
+        f"target < {figures['target_seconds']:.0f} s {met}; result written to {path}"
+    )

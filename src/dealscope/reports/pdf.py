@@ -8,6 +8,7 @@ the PDF) or a table whose header repeats on every page; page numbers in the foot
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +115,13 @@ def _section(data: SectionData, document: ReportDocument) -> dict[str, Any]:
 def _cover_period(document: ReportDocument) -> str:
     """The first section's period: the one the report is about."""
     period = document.sections[0].result.period
+
+    def day(value: dt.date) -> str:
+        return f"{value.day} {value:%B %Y}"
+
     if period.start == period.end:
-        return period.start.strftime("%A %d %B %Y")
-    return f"{period.start.strftime('%d %B %Y')} to {period.end.strftime('%d %B %Y')}"
+        return f"{period.start:%A} {day(period.start)}"
+    return f"{day(period.start)} to {day(period.end)}"
 
 
 def render_html(document: ReportDocument) -> str:

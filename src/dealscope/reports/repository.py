@@ -16,7 +16,7 @@ Schedules (`report_schedules`), the row the scheduler runs:
 | formats | JSON list of `pdf`, `xlsx`, `csv`: one attachment each |
 | slack_webhook_url | optional https Slack incoming webhook for a summary |
 | is_enabled | false: skipped |
-| next_run_at | the next fire time in UTC, computed when saved (the scheduler may update it) |
+| next_run_at | the next fire time in UTC, computed when saved (the scheduler moves it on) |
 | last_run_at | set by the scheduler |
 | created_by | the user whose scope the figures are rendered under (by role, at run time) |
 
@@ -32,11 +32,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from dealscope.errors import NotFound, ValidationFailed
+from dealscope.errors import NotFound
 from dealscope.kit.roles import Role
 from dealscope.reports.specs import ReportFormat, ReportSpec
 from dealscope.reports.templates import TemplateName, get_template
@@ -202,29 +201,6 @@ def delete_report(uow: UnitOfWork, report: SavedReport) -> int:
 # --- schedules -------------------------------------------------------------------------
 
 
-def next_fire_time(cron: str, timezone: str, after: dt.datetime) -> dt.datetime:
-    """The first time after `after` that `cron` fires in `timezone`, in UTC; ValidationFailed
-    naming the bad expression or zone."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(f"unknown time zone {timezone!r} (use an IANA name)") from None
-    if len(cron.split()) != 5:
-        raise ValidationFailed(
-            f"cron {cron!r} must have five fields: minute hour day-of-month month day-of-week"
-        )
-    try:
-        trigger = CronTrigger.from_crontab(cron, timezone=zone)
-    except ValueError as exc:
-        raise ValidationFailed(f"cron {cron!r} is not valid: {exc}") from None
-    fire = trigger.get_next_fire_time(None, after.astimezone(zone))
-    if fire is None:
-        raise ValidationFailed(f"cron {cron!r} never fires")
-    return fire.astimezone(dt.UTC)
-
-
 def _schedule(row: sa.Row[Any]) -> Schedule:
     return Schedule(
         id=int(row.id),
@@ -254,7 +230,10 @@ def create_schedule(
     slack_webhook_url: str | None,
     created_by: int | None,
     now: dt.datetime,
+    next_run_at: dt.datetime,
 ) -> Schedule:
+    """Save a schedule; `next_run_at` is its first fire time (the API computes it with the
+    scheduler's own cron rules, `dealscope.alerts.schedules.next_fire`)."""
     schedule_id = uow.next_id(report_schedules)
     uow.connection.execute(
         report_schedules.insert().values(
@@ -267,7 +246,7 @@ def create_schedule(
             formats=[f.value for f in formats],
             slack_webhook_url=slack_webhook_url,
             is_enabled=True,
-            next_run_at=next_fire_time(cron, timezone, now),
+            next_run_at=next_run_at,
             created_by=created_by,
             created_at=now,
         )

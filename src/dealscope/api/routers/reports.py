@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import FileResponse
 
+from dealscope.alerts.schedules import next_fire
 from dealscope.api.analytics_deps import tenant_timezone, tenant_today
 from dealscope.api.audit.records import add_audit_detail
 from dealscope.api.auth.principal import Principal
@@ -325,6 +326,7 @@ def schedule_report(
             body.recipients or body.slack_webhook_url
         ):
             raise ValidationFailed("a schedule needs recipients or a Slack webhook")
+        first_run = next_fire(body.cron, timezone, now)  # the scheduler's own cron rules
         schedule = repository.create_schedule(
             uow,
             principal.tenant_id,
@@ -336,6 +338,7 @@ def schedule_report(
             body.slack_webhook_url,
             owner,
             now,
+            first_run,
         )
     add_audit_detail(request, report_id=report.id, schedule_id=schedule.id)
     return _schedule_read(schedule)

@@ -1,0 +1,98 @@
+"""How long the monthly executive report takes to render on a generated brokerage: the
+figures (every section through AnalyticsService on DuckDB) and the PDF (Jinja2 + SVG charts
++ WeasyPrint), cold (first rendering after opening the warehouse) and warm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dealscope.bench.generate import BENCH_END, throwaway_cipher
+from dealscope.demo.generator import BrokerageSpec, generate_brokerage
+from dealscope.demo.loader import load_brokerage
+from dealscope.reports.document import build_document
+from dealscope.reports.service import render_document, resolve_spec
+from dealscope.reports.specs import ReportFormat
+from dealscope.warehouse.engine import open_warehouse
+from dealscope.warehouse.migrate import upgrade
+from dealscope.warehouse.tenancy import TenantScope
+
+TARGET_SECONDS = 5.0
+TEMPLATE = "monthly_executive"
+
+
+def _seconds(samples: list[float]) -> dict[str, float]:
+    values = np.array(samples)
+    return {
+        "p50": round(float(np.percentile(values, 50)), 3),
+        "max": round(float(values.max()), 3),
+        "min": round(float(values.min()), 3),
+    }
+
+
+def bench_reports(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
+    """Seconds to render the monthly executive report as PDF (and XLSX, CSV) on `leads`
+    generated leads, `repeat` times each after a cold first rendering; with the target."""
+    spec = resolve_spec(TEMPLATE)
+    with tempfile.TemporaryDirectory(prefix="dealscope-bench-reports-") as tmp:
+        url = f"duckdb:///{Path(tmp) / 'bench.duckdb'}"
+        loading = time.perf_counter()
+        with open_warehouse(url) as warehouse:
+            upgrade(warehouse)
+            brokerage = generate_brokerage(BrokerageSpec(leads=leads, seed=seed, end=BENCH_END))
+            tenant_id = load_brokerage(
+                warehouse, brokerage, "bench-reports", cipher=throwaway_cipher()
+            ).tenant_id
+        load_seconds = time.perf_counter() - loading
+        with open_warehouse(url, read_only=True) as warehouse:
+            scope = TenantScope(tenant_id)
+
+            def once(fmt: ReportFormat) -> tuple[float, float, int]:
+                started = time.perf_counter()
+                now = dt.datetime.now(dt.UTC)
+                document = build_document(spec, warehouse, scope, BENCH_END, now)
+                computed = time.perf_counter()
+                rendered = render_document(document, fmt)
+                finished = time.perf_counter()
+                return computed - started, finished - computed, len(rendered.content)
+
+            cold_figures, cold_file, size = once(ReportFormat.PDF)
+            runs: dict[str, dict[str, Any]] = {}
+            for fmt in ReportFormat:
+                totals, figures, files = [], [], []
+                for _ in range(repeat):
+                    compute, draw, size = once(fmt)
+                    totals.append(compute + draw)
+                    figures.append(compute)
+                    files.append(draw)
+                runs[fmt.value] = {
+                    "total_seconds": _seconds(totals),
+                    "figures_seconds": _seconds(figures),
+                    "file_seconds": _seconds(files),
+                    "bytes": size,
+                }
+    pdf_p50 = runs["pdf"]["total_seconds"]["p50"]
+    cold_total = cold_figures + cold_file
+    return {
+        "leads": leads,
+        "repeat": repeat,
+        "seed": seed,
+        "as_of": BENCH_END.isoformat(),
+        "backend": "duckdb",
+        "template": TEMPLATE,
+        "sections": len(spec.sections),
+        "load_seconds": round(load_seconds, 1),
+        "cold_pdf": {
+            "total_seconds": round(cold_total, 3),
+            "figures_seconds": round(cold_figures, 3),
+            "file_seconds": round(cold_file, 3),
+        },
+        "formats": runs,
+        "target_seconds": TARGET_SECONDS,
+        "pdf_target_met": pdf_p50 < TARGET_SECONDS and cold_total < TARGET_SECONDS,
+    }
