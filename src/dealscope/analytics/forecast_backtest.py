@@ -34,7 +34,7 @@ from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.tenancy import TenantScope
 
 MONTE_CARLO = "monte_carlo"
-HORIZON_EDGES = (30, 60, 90, 180, 365, 730)
+HORIZON_EDGES = (31, 62, 92, 183, 366, 731)  # up to 1, 2, 3, 6, 12 and 24 months
 Progress = Callable[[str], None]
 
 
@@ -63,7 +63,7 @@ def score(frame: pd.DataFrame) -> list[Score]:
     """Scores of forecasts with columns method, horizon_days, p10, p50, p90, actual."""
     if frame.empty:
         return []
-    frame = frame.assign(edge=[horizon_edge(int(d)) for d in frame["horizon_days"]])
+    frame = frame.assign(edge=[horizon_edge(int(d)) for d in frame["horizon_days"].to_numpy()])
     out = []
     for (method, edge), group in frame.groupby(["method", "edge"], sort=True):
         actual = group["actual"].to_numpy(float)
@@ -74,7 +74,7 @@ def score(frame: pd.DataFrame) -> list[Score]:
         out.append(
             Score(
                 method=str(method),
-                horizon_days=int(edge),
+                horizon_days=int(str(edge)),
                 forecasts=len(group),
                 mape=float(np.mean(np.abs(rel))) if some.any() else None,
                 bias=float(np.mean(rel)) if some.any() else None,
@@ -99,7 +99,12 @@ def daily_actuals(
             as_of=last,
         )  # fmt: skip
         rows = service.query(query).metrics[0].rows
-        parts.append(pd.Series({pd.Timestamp(r.bucket): float(r.value or 0.0) for r in rows}))
+        parts.append(
+            pd.Series(
+                [float(r.value or 0.0) for r in rows],
+                index=pd.DatetimeIndex([pd.Timestamp(str(r.bucket)) for r in rows]),
+            )
+        )
         day = last + dt.timedelta(days=1)
     series = pd.concat(parts) if parts else pd.Series(dtype=float)
     return series.reindex(pd.date_range(start, end, freq="D"), fill_value=0.0)
@@ -121,18 +126,18 @@ class BacktestReport:
         """The backtest's forecasts as ledger records."""
         return [
             ForecastRecord(
-                method=str(r.method),
+                method=str(r["method"]),
                 metric=self.metric,
-                as_of=r.as_of,
-                period_start=r.as_of + dt.timedelta(days=1),
-                period_end=r.period_end,
-                p10=float(r.p10),
-                p50=float(r.p50),
-                p90=float(r.p90),
-                mean=float(r.mean),
+                as_of=r["as_of"],
+                period_start=r["as_of"] + dt.timedelta(days=1),
+                period_end=r["period_end"],
+                p10=float(r["p10"]),
+                p50=float(r["p50"]),
+                p90=float(r["p90"]),
+                mean=float(r["mean"]),
                 kind=BACKTEST,
             )
-            for r in self.forecasts.itertuples()
+            for r in self.forecasts.to_dict("records")
         ]
 
 
@@ -208,15 +213,17 @@ def run_backtest(
             nonzero = np.flatnonzero(series.to_numpy() > 0)
             if len(nonzero):
                 series = series.iloc[int(nonzero[0]) :]
-            config = TimeSeriesConfig(method=method, periods=months[-1], samples=iterations)
-            model = TimeSeriesForecaster(config, random_state=seed).fit(series)
+            settings = TimeSeriesConfig(method=method, periods=months[-1], samples=iterations)
+            model = TimeSeriesForecaster(settings, random_state=seed).fit(series)
             for h, end in zip(months, ends, strict=True):
                 rows.append(_row(method_name(method), as_of, end, model.cumulative(h), truth(end)))
     frame = pd.DataFrame(rows)
     return BacktestReport(metric.value, as_ofs, frame, score(frame))
 
 
-def _row(method: str, as_of: dt.date, end: dt.date, values: np.ndarray, actual: float) -> dict:  # type: ignore[type-arg]
+def _row(
+    method: str, as_of: dt.date, end: dt.date, values: np.ndarray, actual: float
+) -> dict[str, object]:
     q = np.quantile(values, [0.1, 0.5, 0.9], method="inverted_cdf")
     return {
         "method": method,

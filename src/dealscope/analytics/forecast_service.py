@@ -204,9 +204,9 @@ def timeseries_forecast(
     model = TimeSeriesForecaster(config).fit(series)
     frame = model.predict()
     out = []
-    for i, row in enumerate(frame.itertuples()):
-        start = pd.Timestamp(row.start).date()
-        following = pd.Timestamp(row.start) + grain.offset
+    for i, begin in enumerate(pd.DatetimeIndex(frame["start"])):
+        start = begin.date()
+        following = begin + grain.offset
         out.append(
             PeriodForecast(
                 start,
@@ -219,7 +219,10 @@ def timeseries_forecast(
         method=method,
         grain=grain,
         as_of=service.as_of,
-        history=[(ts.date(), float(v)) for ts, v in series.items()],
+        history=[
+            (ts.date(), float(v))
+            for ts, v in zip(pd.DatetimeIndex(series.index), series.to_numpy(), strict=True)
+        ],
         periods=out,
         total=band(model.cumulative(periods)),
     )

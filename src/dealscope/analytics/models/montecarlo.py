@@ -290,7 +290,11 @@ class MonteCarloForecaster:
                 weight = self._recency(entered[ref] + mark + window)
                 m, wins = float(weight.sum()), float(weight[days > 0].sum())
                 hist = np.bincount(days, weights=weight, minlength=window + 1)[1:]
-                p = (wins / m if m else 0.0) if prev_p is None else _shrunk(wins, m, prev_p, kappa)
+                p = (
+                    (wins / m if m else 0.0)
+                    if prev_p is None
+                    else float(_shrunk(wins, m, prev_p, kappa))
+                )
                 shape = hist / wins if int((days > 0).sum()) >= 5 else prev_shape
                 if shape is None and wins > 0:
                     shape = hist / wins
