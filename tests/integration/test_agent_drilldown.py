@@ -14,7 +14,8 @@ Worked out by hand (see metrics_scenario and test_metrics for the rows):
     500k × 2% + 200k × 25% = 60,000.
   Brokerage per agent (2 agents): leads 3/2, GCI 19,500/2, pipeline 700k/2; pooled conversion
     1/3, contact rate 2/3, median speed 35.
-  Plans: Ada 12,000 and Bob 10,000 in February (monthly agent plans), none in March.
+  Plans: Ada 12,000 and Bob 10,000 in February (monthly agent plans), none in March; Bob
+    also has a yearly plan for 2024 (see test_the_finest_plan_of_each_month_wins).
     Quarter to date on 31 March: Ada GCI 9,000 (t4, 31 Jan) + 12,000 = 21,000 against
     12,000; Bob 7,500 + 29,970 (t3, 1 Mar) = 37,470 against 10,000. Year 2024: the same
     plans; 91 of 366 days gone.
@@ -59,19 +60,24 @@ def scenario(
     else:
         warehouse = _reset_postgres(request.getfixturevalue("postgres_url"))
     load_scenario(warehouse)
-    with warehouse.engine.begin() as conn:  # a plan for team 20 (Apex) in February
-        conn.execute(
-            schema.targets.insert().values(
-                id=50,
-                tenant_id=TENANT,
-                scope="team",
-                scope_id=20,
-                metric="gci",
-                grain="month",
-                period_start=dt.date(2024, 2, 1),
-                value=15_000,
+    plans = [  # Apex's February plan; a yearly plan for Bob beside his February one
+        (50, "team", 20, "month", dt.date(2024, 2, 1), 15_000),
+        (51, "agent", A101, "year", dt.date(2024, 1, 1), 36_600),
+    ]
+    with warehouse.engine.begin() as conn:
+        for pid, scope, scope_id, grain, start, value in plans:
+            conn.execute(
+                schema.targets.insert().values(
+                    id=pid,
+                    tenant_id=TENANT,
+                    scope=scope,
+                    scope_id=scope_id,
+                    metric="gci",
+                    grain=grain,
+                    period_start=start,
+                    value=value,
+                )
             )
-        )
     try:
         yield warehouse
     finally:
@@ -157,6 +163,19 @@ def test_quota_and_pacing(scenario: Warehouse) -> None:
     assert year.expected_by_now == pytest.approx(12_000 * 91 / 366)
     assert year.pace_ratio == pytest.approx(21_000 / (12_000 * 91 / 366))
     assert year.projected == pytest.approx(21_000 * 366 / 91)
+
+
+def test_the_finest_plan_of_each_month_wins(scenario: Warehouse) -> None:
+    # Bob: 36,600 for 2024 (100 a day over 366 days) and 10,000 for February. March has no
+    # monthly plan: 31 days of the year's, 3,100. Q1: January 3,100 + February 10,000 (the
+    # monthly plan, not the year's share) + March 3,100. 2024: 3,100 + 10,000 + 306 days of
+    # March to December at 100.
+    got = compute_agent_detail(service(scenario), A101, FEBRUARY)
+    assert got.quota.target == 10_000
+    month, quarter, year = got.quota_to_date
+    assert month.target == pytest.approx(3_100)
+    assert quarter.target == pytest.approx(16_200)
+    assert year.target == pytest.approx(43_700)
 
 
 def test_trend_by_month(scenario: Warehouse) -> None:

@@ -7,7 +7,8 @@ Closings (sale price / GCI / referral fee / agent split; company dollar = GCI - 
   t2 100, 12 Feb 2024, 200k /  6,000 /     0 / 3,000, website, condo,         78702
   t3 101,  5 Feb 2024, 100k /  3,000 /     0 / 1,500, zillow,  condo,         78701
   t4 102, 31 Jan 2024, 500k / 15,000 /     0 / 7,500, website, single_family, 78702
-Company GCI plans: January 31,000, February 29,000 (plus a quarter plan that is not read).
+Company GCI plans: January 31,000, February 29,000, and 999,999 for Q1, which counts only
+for March (no monthly plan): the finest plan of each month wins.
 Opportunities: o1 open, 300k, agent 101, created 1 Feb; o2 won 10 Feb (closed);
 o3 open, 50k, agent 100, created 20 Feb (after as_of 14 Feb: not yet there).
 Another tenant closes a deal on 3 Feb: never counted.
@@ -233,14 +234,15 @@ def test_february_seen_mid_month(scenario: Warehouse) -> None:
 
 
 def test_every_month_is_present_and_the_plan_is_prorated(scenario: Warehouse) -> None:
-    # 16 Jan - 31 Mar: January's plan for 16 of 31 days, all of February's, no March plan
+    # 16 Jan - 31 Mar: January's plan for 16 of 31 days, all of February's; March has no
+    # monthly plan, so it takes its 31 of the quarter plan's 91 days
     got = revenue(scenario, Period(D(2024, 1, 16), D(2024, 4, 1)), D(2024, 3, 31))
     assert [(m.month_start, m.gci, m.closings) for m in got.monthly] == [
         (D(2024, 1, 1), 15_000, 1),
         (D(2024, 2, 1), 21_000, 3),
         (D(2024, 3, 1), 0, 0),
     ]
-    assert got.pacing.target == pytest.approx(31_000 * 16 / 31 + 29_000)
+    assert got.pacing.target == pytest.approx(31_000 * 16 / 31 + 29_000 + 999_999 * 31 / 91)
     assert got.pacing.elapsed_share == 1.0
 
 

@@ -1,10 +1,14 @@
 """Plans from the `targets` table, spread over any period.
 
-Plans are read at the month grain (`targets.grain = 'month'`, as the importer and the demo
-write them beside their quarter and year sums): a period gets, from every monthly plan it
-overlaps, the share of days it covers (all of February for [1 Feb, 1 Mar); 10/31 of
-January's plan for the last 10 days of January). Company plans answer queries without
-dimensions; agent and team plans answer queries split or filtered by agent or team.
+Plans may be set per month, quarter or year (`targets.grain`); the demo and the importer
+write all three, the quarter and year rows being sums of the months. Decision: plans are
+spread month by month, and for each month the finest plan wins: its monthly plan if there
+is one, else its share (by days) of its quarter's plan, else of its year's. So monthly plans
+are never counted twice beside their sums, and a brokerage that plans only by quarter or
+year is still read. A period gets from every month it overlaps the share of days it covers
+(all of February for [1 Feb, 1 Mar); 10/31 of January's plan for the last 10 days of
+January). Company plans answer queries without dimensions; agent and team plans answer
+queries split or filtered by agent or team.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from dealscope.analytics.dimensions import Frame, aggregate, date_literal
-from dealscope.analytics.periods import Grain, Period, buckets
+from dealscope.analytics.periods import Grain, Period, buckets, grain_start
 from dealscope.analytics.specs import Dimension
 from dealscope.errors import ValidationFailed
 
@@ -43,25 +47,53 @@ def month_factors(span: Period) -> dict[dt.date, float]:
     return factors
 
 
+PLAN_GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.YEAR)  # finest first
+
+
+def _after(first: dt.date, grain: Grain) -> dt.date:
+    months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[grain]
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
 def _plan(frame: Frame, slug: str, scope: str, span: Period) -> ir.Table:
+    """Plans of `scope` for `slug` over `span`, month by month: each month takes its monthly
+    plan, else its days' share of its quarter's plan, else of its year's (the finest plan
+    wins), times the share of the month inside `span`."""
     targets = frame.sources.table("targets")
     factors = month_factors(span)
+    firsts = {g: sorted({grain_start(m, g) for m in factors}) for g in PLAN_GRAINS}
     rows = targets.filter(
         targets.metric == slug,
-        targets.grain == "month",
         targets.scope == scope,
-        targets.period_start.isin(list(factors)),
+        ibis.or_(
+            *[
+                (targets.grain == g.value) & targets.period_start.isin(firsts[g])
+                for g in PLAN_GRAINS
+            ]
+        ),
     )
-    factor = ibis.cases(
-        *[(rows.period_start == date_literal(m), ibis.literal(f)) for m, f in factors.items()],
-        else_=ibis.literal(0.0),
-    )
-    cols: dict[str, ir.Value] = {"amount": rows.value.cast("float64") * factor}
     if scope != "company":
-        cols[scope] = rows.scope_id.cast("string")
-    table = rows.select(**cols)
-    for dim, values in frame.filters.items():
-        table = table.filter(table[dim.value].isin(list(values)))
+        rows = rows.mutate(**{scope: rows.scope_id.cast("string")})
+        for dim, values in frame.filters.items():
+            rows = rows.filter(rows[dim.value].isin(list(values)))
+    value = rows.value.cast("float64")
+    months: dict[str, ir.Value] = {}
+    for i, (month, share) in enumerate(factors.items()):
+        month_days = (_after(month, Grain.MONTH) - month).days
+        for grain in PLAN_GRAINS:
+            first = grain_start(month, grain)
+            part = share * month_days / (_after(first, grain) - first).days
+            hit = (rows.grain == grain.value) & (rows.period_start == date_literal(first))
+            months[f"m{i}_{grain.value}"] = ibis.ifelse(hit, value * part, None).sum()
+    keys = [scope] if scope != "company" else []
+    by = rows.group_by(keys).aggregate(**months) if keys else rows.aggregate(**months)
+    chosen = [
+        ibis.coalesce(*[by[f"m{i}_{g.value}"] for g in PLAN_GRAINS]) for i in range(len(factors))
+    ]
+    known = ibis.or_(*[c.notnull() for c in chosen])
+    total = sum((ibis.coalesce(c, 0.0) for c in chosen), ibis.literal(0.0))
+    table = by.select(*keys, amount=ibis.ifelse(known, total, None))
     flat = Frame(frame.sources, span, frame.as_of, frame.zone, None, frame.dimensions)
     return aggregate(flat, table, value=lambda t: t.amount.sum())
 
