@@ -16,6 +16,7 @@ The `tick_*` functions do one pass at a given `now` and are what tests drive.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -119,6 +120,8 @@ class Scheduler:
         self.clock = clock
         self._tick_seconds = tick_seconds
         self._alert_minutes = alert_minutes
+        # APScheduler logs every run at INFO (every tick); our jobs log what they did.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._seen: dict[int, int] = {}
         self._evaluated_at: dict[int, dt.datetime] = {}
         self._scheduler = BackgroundScheduler(
