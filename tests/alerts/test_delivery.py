@@ -24,6 +24,7 @@ from dealscope.api.scheduling import ReportsProducer, load_alert_settings
 from dealscope.demo.generator import BrokerageSpec, generate_brokerage
 from dealscope.demo.loader import load_brokerage
 from dealscope.kit.crypto import PiiCipher
+from dealscope.warehouse import schema
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.schema import report_deliveries, report_schedules, saved_reports
 from dealscope.warehouse.unit_of_work import unit_of_work
@@ -217,3 +218,69 @@ def test_retries_give_up_after_the_last_attempt(
     assert tick_reports(runner, RUN + dt.timedelta(hours=1)) == []
     (row,) = _deliveries(warehouse)
     assert row.status == "failed" and row.attempts == 2 and "email via" in row.error
+
+
+def test_an_agent_scorecard_goes_to_each_agent_with_their_own_figures(
+    warehouse: Warehouse, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    tenant = _brokerage(warehouse)
+    with unit_of_work(warehouse) as uow:
+        agents = uow.connection.execute(
+            sa.select(schema.agents.c.id, schema.agents.c.first_name, schema.agents.c.last_name)
+            .where(schema.agents.c.tenant_id == tenant)
+            .order_by(schema.agents.c.id)
+            .limit(2)
+        ).all()
+        for agent in agents:
+            uow.connection.execute(
+                schema.users.insert().values(
+                    id=uow.next_id(schema.users),
+                    tenant_id=tenant,
+                    email=f"agent{agent.id}@lakeside.example",
+                    full_name=agent.first_name,
+                    password_hash="x",
+                    role="agent",
+                    agent_id=agent.id,
+                    created_at=RUN,
+                )
+            )
+        report_id = uow.next_id(saved_reports)
+        uow.connection.execute(
+            saved_reports.insert().values(
+                id=report_id,
+                tenant_id=tenant,
+                owner_user_id=1,
+                name="Scorecards",
+                spec={"template": "agent_scorecard"},
+                created_at=RUN,
+            )
+        )
+        uow.connection.execute(
+            report_schedules.insert().values(
+                id=uow.next_id(report_schedules),
+                tenant_id=tenant,
+                report_id=report_id,
+                cron="0 7 * * 1",
+                timezone="America/Chicago",
+                recipients=[],  # each agent gets their own
+                formats=["xlsx"],
+                next_run_at=RUN,
+                created_at=RUN - dt.timedelta(days=1),
+            )
+        )
+    smtp_sink.start()
+    (outcome,) = tick_reports(_runner(warehouse, smtp_sink, tmp_path), RUN)
+    assert outcome.status == "sent"
+    by_recipient = {tuple(m.recipients): m.message for m in smtp_sink.mails}
+    assert sorted(by_recipient) == sorted((f"agent{a.id}@lakeside.example",) for a in agents)
+    for agent in agents:
+        message = by_recipient[(f"agent{agent.id}@lakeside.example",)]
+        (attachment,) = list(message.iter_attachments())
+        workbook = load_workbook(io.BytesIO(attachment.get_content()))
+        cells = " ".join(
+            str(c.value) for ws in workbook.worksheets for row in ws.iter_rows() for c in row
+        )
+        others = [a for a in agents if a.id != agent.id]
+        # Each workbook names its own agent and not the other one.
+        assert f"{agent.first_name} {agent.last_name}" in cells + attachment.get_filename()
+        assert all(f"{o.first_name} {o.last_name}" not in cells for o in others)
