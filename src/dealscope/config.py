@@ -110,8 +110,7 @@ class Settings(BaseSettings):
     )
     ghl_token: SecretStr | None = Field(
         default=None,
-        description="Private integration token or OAuth location access token for "
-        "ghl_location_id.",
+        description="Private integration token or OAuth location access token for ghl_location_id.",
     )
     ghl_accounts: SecretStr | None = Field(
         default=None,

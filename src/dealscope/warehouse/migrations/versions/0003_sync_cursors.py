@@ -40,9 +40,7 @@ def upgrade() -> None:
             name=op.f("uq_sync_cursors_tenant_id_source_account_resource"),
         ),
     )
-    op.create_index(
-        op.f("ix_sync_cursors_tenant_id"), "sync_cursors", ["tenant_id"], unique=False
-    )
+    op.create_index(op.f("ix_sync_cursors_tenant_id"), "sync_cursors", ["tenant_id"], unique=False)
 
 
 def downgrade() -> None:
