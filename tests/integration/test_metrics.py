@@ -224,3 +224,19 @@ def test_dimensions_of_every_metric_compile(scenario: Warehouse) -> None:
             if metric.additive and slug != "quota_attainment":
                 total = sum(r.value or 0.0 for r in result.metrics[0].rows)
                 assert total == pytest.approx(FEBRUARY[slug] or 0.0), (slug, dim)
+
+
+def test_nothing_after_as_of_is_counted(scenario: Warehouse) -> None:
+    # February and March seen on 29 February: t3's closing on 1 March is not known yet, nor
+    # c5 (created 1 March); o3 and o4 are open at the end of 29 February (the cut-off).
+    feb_and_march = MetricQuery(
+        metrics=["gci", "closings", "new_leads", "open_deals"],
+        range=RangeName.CUSTOM,
+        start=dt.date(2024, 2, 1),
+        end=dt.date(2024, 3, 31),
+    )
+    seen = AnalyticsService(Sources(scenario, TenantScope(TENANT)), dt.date(2024, 2, 29))
+    got = {s.slug: s.rows[0].value for s in seen.query(feb_and_march).metrics}
+    assert got == {"gci": 19_500, "closings": 2, "new_leads": 3, "open_deals": 2}
+    later = {s.slug: s.rows[0].value for s in service(scenario).query(feb_and_march).metrics}
+    assert later["gci"] == 19_500 + 29_970 and later["new_leads"] == 4

@@ -78,7 +78,14 @@ class Frame:
 
     @property
     def end_at(self) -> dt.datetime:
-        return self.instant(self.period.end)
+        """The end of the period, or of `as_of` if that comes first: a period reaching past
+        `as_of` counts only what was known by then (closings dated later, for instance)."""
+        return min(self.instant(self.period.end), self.as_of_end)
+
+    @property
+    def end_day(self) -> dt.date:
+        """The first day not counted: the period's end, or the day after `as_of`."""
+        return min(self.period.end, self.as_of + dt.timedelta(days=1))
 
     @property
     def as_of_end(self) -> dt.datetime:
@@ -102,9 +109,7 @@ class Frame:
         return (column >= ts_literal(self.start_at)) & (column < ts_literal(self.end_at))
 
     def dates_in_period(self, column: ir.DateValue) -> ir.BooleanValue:
-        return (column >= date_literal(self.period.start)) & (
-            column < date_literal(self.period.end)
-        )
+        return (column >= date_literal(self.period.start)) & (column < date_literal(self.end_day))
 
     def bucket_of(self, column: ir.Value, kind: Literal["timestamp", "date"]) -> ir.Value:
         """The first day of the grain bucket holding `column` (a value inside the period)."""
@@ -247,7 +252,7 @@ def snapshot(frame: Frame, build_at: Callable[[Frame, dt.datetime], ir.Table]) -
     tables = []
     flat = replace(frame, grain=None)
     for start, end in zip(starts, ends, strict=True):
-        at = frame.instant(min(end, frame.period.end))
+        at = min(frame.instant(min(end, frame.period.end)), frame.as_of_end)
         part = build_at(flat, at)
         tables.append(part.select(bucket=date_literal(start), **{c: part[c] for c in part.columns}))
     return ibis.union(*tables) if len(tables) > 1 else tables[0]
