@@ -20,6 +20,7 @@ away teammates' figures).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,7 +28,6 @@ from typing import Any
 from dealscope.analytics.dimensions import Frame
 from dealscope.analytics.leaderboard import (
     AgentRow,
-    leaderboard_requests,
     people_of,
     rank_agents,
 )
@@ -35,6 +35,7 @@ from dealscope.analytics.metrics.base import Metric
 from dealscope.analytics.periods import Grain, Period, grain_start
 from dealscope.analytics.registry import get_metric
 from dealscope.analytics.scorecards import (
+    POOLED_METRICS,
     SCORECARD_METRICS,
     ActivityCount,
     PlanSources,
@@ -44,6 +45,7 @@ from dealscope.analytics.scorecards import (
     activities_of,
     per_agent,
     quota,
+    roll_up,
     scorecard_of,
     whole_teams,
 )
@@ -190,6 +192,30 @@ class _Page:
     def members(self, team_id: int | None, values: Values) -> list[int]:
         return [a for a in self.listed(values) if self.agents[a][1] == team_id]
 
+    def team_key(self, agent: str | None) -> str | None:
+        """The team (as a dimension value) of an agent key of a metric row."""
+        found = None if agent is None else self.agents.get(int(agent))
+        return None if found is None or found[1] is None else str(found[1])
+
+    def requests(self) -> list[Request]:
+        """The scorecards of the period: every agent, and the pooled figures of every team
+        and (for tenant-wide callers) of the brokerage; counts and money of teams and the
+        brokerage are sums of the agents' rows (`groups`)."""
+        out: list[Request] = [
+            (self.frame(Dimension.AGENT), SCORECARD_METRICS),
+            (self.frame(Dimension.TEAM), POOLED_METRICS),
+        ]
+        if self.tenant_wide:
+            out.append((self.frame(), POOLED_METRICS))
+        return out
+
+    def groups(self, found: Sequence[Values]) -> tuple[Values, Values, Values | None]:
+        """By agent, by team and (tenant-wide callers) the brokerage, from `requests()`."""
+        by_agent = found[0]
+        by_team = roll_up(by_agent, found[1], lambda agent: (self.team_key(agent),))
+        whole = roll_up(by_agent, found[2], lambda _: ()) if self.tenant_wide else None
+        return by_agent, by_team, whole
+
     def team_name(self, team_id: int | None) -> str:
         return "No team" if team_id is None else self.team_names.get(team_id, f"team {team_id}")
 
@@ -277,16 +303,11 @@ def compute_agent_detail(service: AnalyticsService, agent_id: int, period: Perio
     name, team_id, active = page.agents[agent_id]
     key = str(agent_id)
     trend_frame = page.trend_frame(Dimension.AGENT, key)
-    requests: list[Request] = [
-        (page.frame(Dimension.AGENT), SCORECARD_METRICS),
-        (page.frame(Dimension.TEAM), SCORECARD_METRICS),
-        (trend_frame, TREND),
-        *page.to_date_requests(Dimension.AGENT, key),
-    ]
-    if page.tenant_wide:
-        requests.append((page.frame(), SCORECARD_METRICS))
-    found = service.compute_many(requests)
-    by_agent, by_team = found[0], found[1]
+    scorecards = page.requests()
+    extra: list[Request] = [(trend_frame, TREND), *page.to_date_requests(Dimension.AGENT, key)]
+    found = service.compute_many([*scorecards, *extra])
+    by_agent, by_team, whole = page.groups(found)
+    rest = found[len(scorecards) :]
     own = scorecard_of(by_agent, (key,))
     team_key: Key = (None if team_id is None else str(team_id),)
     team_card = scorecard_of(by_team, team_key)
@@ -299,8 +320,7 @@ def compute_agent_detail(service: AnalyticsService, agent_id: int, period: Perio
             scorecard=per_agent(team_card, mates),
             activities=activities_of(by_team, team_key, mates),
         )
-    brokerage = _brokerage(page, by_agent, found[-1]) if page.tenant_wide else None
-    period_quota, to_date = page.quotas(Dimension.AGENT, key, own.gci, found[3:6])
+    period_quota, to_date = page.quotas(Dimension.AGENT, key, own.gci, rest[1:4])
     return AgentDetail(
         period_start=period.start,
         period_end=period.last_day,
@@ -318,34 +338,39 @@ def compute_agent_detail(service: AnalyticsService, agent_id: int, period: Perio
         else _ratio(own.pipeline_value, team_card.pipeline_value),
         gci_share_of_team=None if team_average is None else _ratio(own.gci, team_card.gci),
         team_average=team_average,
-        brokerage_average=brokerage,
+        brokerage_average=None if whole is None else _brokerage(page, by_agent, whole),
         quota=period_quota,
         quota_to_date=to_date,
-        trend=_trend(found[2], trend_frame),
+        trend=_trend(rest[0], trend_frame),
     )
 
 
-def _team_summary(
-    page: _Page, team_id: int | None, by_agent: Values, by_team: Values, total_gci: float
-) -> TeamSummary:
-    team_key: Key = (None if team_id is None else str(team_id),)
-    card = scorecard_of(by_team, team_key)
-    members = len(page.members(team_id, by_agent))
-    target = None
-    if team_id is not None:
-        frame = page.frame(Dimension.TEAM, filters=_only(Dimension.TEAM, str(team_id)))
-        target = page.service.compute_target("gci", replace(frame, sources=page.plans)).get(
-            team_key
+def _team_summaries(
+    page: _Page, teams: Sequence[int | None], by_agent: Values, by_team: Values
+) -> list[TeamSummary]:
+    """Summaries of `teams`, with their plans for the period (one query for all)."""
+    total = math.fsum(v or 0.0 for v in by_team["gci"].values())
+    plans = page.service.compute_target(
+        "gci", replace(page.frame(Dimension.TEAM), sources=page.plans)
+    )
+    out = []
+    for team_id in teams:
+        team_key: Key = (None if team_id is None else str(team_id),)
+        card = scorecard_of(by_team, team_key)
+        members = len(page.members(team_id, by_agent))
+        target = None if team_id is None else plans.get(team_key)
+        out.append(
+            TeamSummary(
+                team_id=team_id,
+                name=page.team_name(team_id),
+                agents=members,
+                scorecard=card,
+                per_agent=per_agent(card, members),
+                gci_share=_ratio(card.gci, total),
+                quota=quota("Period", page.period, page.service.as_of, card.gci, target),
+            )
         )
-    return TeamSummary(
-        team_id=team_id,
-        name=page.team_name(team_id),
-        agents=members,
-        scorecard=card,
-        per_agent=per_agent(card, members),
-        gci_share=_ratio(card.gci, total_gci),
-        quota=quota("Period", page.period, page.service.as_of, card.gci, target),
-    )
+    return out
 
 
 def _brokerage(page: _Page, by_agent: Values, whole: Values) -> Comparison:
@@ -363,15 +388,9 @@ def compute_teams(service: AnalyticsService, period: Period) -> Teams:
     per-agent averages, share of the GCI the caller sees, and GCI against the team's plan;
     agents without a team are grouped as "No team". Most GCI first."""
     page = _Page(service, period)
-    by_agent, by_team = service.compute_many(
-        [
-            (page.frame(Dimension.AGENT), SCORECARD_METRICS),
-            (page.frame(Dimension.TEAM), SCORECARD_METRICS),
-        ]
-    )
-    total = sum(v or 0.0 for v in by_team["gci"].values())
-    keys = {page.agents[a][1] for a in page.listed(by_agent)}
-    teams = [_team_summary(page, t, by_agent, by_team, total) for t in keys]
+    by_agent, by_team, _ = page.groups(service.compute_many(page.requests()))
+    keys = list({page.agents[a][1] for a in page.listed(by_agent)})
+    teams = _team_summaries(page, keys, by_agent, by_team)
     return Teams(
         period_start=period.start,
         period_end=period.last_day,
@@ -385,30 +404,19 @@ def compute_team_detail(service: AnalyticsService, team_id: int, period: Period)
     """One team's page (see the module docstring); NotFound when the caller sees none of its
     agents (or there is no such team)."""
     page = _Page(service, period)
-    mine = [a for a, (_, team, _) in page.agents.items() if team == team_id]
+    mine = {a for a, (_, team, _) in page.agents.items() if team == team_id}
     if not mine or team_id not in page.team_names:
         raise NotFound(f"no team with the id {team_id}")
     key = str(team_id)
     trend_frame = page.trend_frame(Dimension.TEAM, key)
-    board_frame, board_metrics = leaderboard_requests(
-        page.frame(Dimension.AGENT, filters=_only(Dimension.TEAM, key))
-    )
-    requests: list[Request] = [
-        (page.frame(Dimension.AGENT), SCORECARD_METRICS),
-        (page.frame(Dimension.TEAM), SCORECARD_METRICS),
-        (trend_frame, TREND),
-        *page.to_date_requests(Dimension.TEAM, key),
-        (board_frame, board_metrics),
-    ]
-    if page.tenant_wide:
-        requests.append((page.frame(), SCORECARD_METRICS))
-    found = service.compute_many(requests)
-    by_agent, by_team = found[0], found[1]
-    total = sum(v or 0.0 for v in by_team["gci"].values())
-    team = _team_summary(page, team_id, by_agent, by_team, total)
-    brokerage = _brokerage(page, by_agent, found[-1]) if page.tenant_wide else None
-    _, to_date = page.quotas(Dimension.TEAM, key, team.scorecard.gci, found[3:6])
-    people = [p for p in page.people if int(str(p["id"])) in set(mine)]
+    scorecards = page.requests()
+    extra: list[Request] = [(trend_frame, TREND), *page.to_date_requests(Dimension.TEAM, key)]
+    found = service.compute_many([*scorecards, *extra])
+    by_agent, by_team, whole = page.groups(found)
+    rest = found[len(scorecards) :]
+    (team,) = _team_summaries(page, [team_id], by_agent, by_team)
+    _, to_date = page.quotas(Dimension.TEAM, key, team.scorecard.gci, rest[1:4])
+    people = [p for p in page.people if int(str(p["id"])) in mine]
     return TeamDetail(
         period_start=period.start,
         period_end=period.last_day,
@@ -416,8 +424,8 @@ def compute_team_detail(service: AnalyticsService, team_id: int, period: Period)
         timezone=str(service.zone.key),
         team=team,
         activities=activities_of(by_team, (key,)),
-        members=rank_agents(found[6], people),
-        brokerage_average=brokerage,
+        members=rank_agents(by_agent, people),
+        brokerage_average=None if whole is None else _brokerage(page, by_agent, whole),
         quota_to_date=to_date,
-        trend=_trend(found[2], trend_frame),
+        trend=_trend(rest[0], trend_frame),
     )

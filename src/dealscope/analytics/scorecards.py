@@ -16,7 +16,8 @@ team split of `/metrics/query` gives and is not swayed by agents with one or two
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable, Mapping
+import math
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
 
 import ibis.expr.types as ir
@@ -62,6 +63,27 @@ ACTIVITIES: dict[str, str] = {
 SCORECARD_METRICS: tuple[Metric, ...] = tuple(
     get_metric(s) for s in (*SCORECARD.values(), *ACTIVITIES.values())
 )
+# Ratios, medians and means: a group's value needs the group's own rows.
+POOLED_METRICS: tuple[Metric, ...] = tuple(m for m in SCORECARD_METRICS if not m.additive)
+
+
+def roll_up(
+    by_agent: Values, pooled: Values, group_of: Callable[[str | None], Key]
+) -> dict[str, dict[Key, float | None]]:
+    """Scorecard values of groups of agents: counts and money summed (math.fsum) from the
+    agents' rows, keyed by `group_of(agent key)`; the pooled metrics as computed for the
+    groups (`pooled`). Splitting by team puts a row in the team of its agent, so the sums
+    are the team split's values (to the cent)."""
+    out: dict[str, dict[Key, float | None]] = {}
+    for metric in SCORECARD_METRICS:
+        if not metric.additive:
+            out[metric.slug] = dict(pooled[metric.slug])
+            continue
+        parts: dict[Key, list[float]] = {}
+        for key, value in by_agent[metric.slug].items():
+            parts.setdefault(group_of(key[0]), []).append(value or 0.0)
+        out[metric.slug] = {k: math.fsum(v) for k, v in parts.items()}
+    return out
 
 
 @dataclass(frozen=True)
