@@ -11,6 +11,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader
+from report_world import module_warehouse
 
 from dealscope.api.app import create_app
 from dealscope.config import Settings
@@ -74,8 +76,17 @@ def _add_user(
     return email
 
 
-@pytest.fixture
-def team(warehouse: Warehouse, tmp_path: Any) -> Iterator[Team]:
+@pytest.fixture(
+    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def team(request: pytest.FixtureRequest) -> Iterator[Team]:
+    """One brokerage and its users per backend, shared by this module's tests (in file
+    order: the branding test, which changes how PDFs look, comes last)."""
+    with module_warehouse(request, request.param) as warehouse:
+        yield from _team(warehouse, request.getfixturevalue("tmp_path_factory").mktemp("data"))
+
+
+def _team(warehouse: Warehouse, data_dir: Path) -> Iterator[Team]:
     spec = BrokerageSpec(leads=500, seed=8, end=END, years=1, agents=6, name="Acme Realty")
     cipher = PiiCipher([Fernet.generate_key()], b"k")
     tenant_id = load_brokerage(warehouse, generate_brokerage(spec), "acme", cipher=cipher).tenant_id
@@ -97,7 +108,7 @@ def team(warehouse: Warehouse, tmp_path: Any) -> Iterator[Team]:
     }
     emails = {k: _add_user(warehouse, tenant_id, *v) for k, v in people.items()}
     settings = Settings(
-        _env_file=None, environment="test", data_dir=tmp_path, database_url=warehouse.url,
+        _env_file=None, environment="test", data_dir=data_dir, database_url=warehouse.url,
         rate_limit_per_minute=100_000,
     )  # fmt: skip
     with TestClient(create_app(settings)) as client:
@@ -169,14 +180,10 @@ def test_generate_download_and_scope(team: Team) -> None:
     assert team.agent_names[team.agent_id] in text
     assert team.agent_names[team.other_agent] not in text
 
-    # a manager renders a scorecard for an agent of the team, not of another team
-    ok = _generate(
-        team, "manager", template="agent_scorecard", format="csv", agent_id=team.agent_id
-    )
+    # a manager narrows a report to an agent of the team, not of another team
+    ok = _generate(team, "manager", spec=QUICK, format="csv", agent_id=team.agent_id)
     assert ok.status_code == 200, ok.text
-    out = _generate(
-        team, "manager", template="agent_scorecard", format="csv", agent_id=team.other_agent
-    )
+    out = _generate(team, "manager", spec=QUICK, format="csv", agent_id=team.other_agent)
     assert out.status_code == 404 and "scope" in out.json()["detail"]
     whole = _generate(team, "admin", template="agent_scorecard", format="csv")
     assert whole.status_code == 400 and "one agent" in whole.json()["detail"]

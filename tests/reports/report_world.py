@@ -1,13 +1,13 @@
-"""A generated brokerage in a DuckDB file, loaded once for the module that asks for it, with
-a few hostile campaign names (text a spreadsheet would run as a formula)."""
+"""Test data of the report tests: a generated brokerage with a few hostile campaign names
+(text a spreadsheet would run as a formula), and warehouses loaded once per module."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from dealscope.demo.generator import BrokerageSpec, generate_brokerage
 from dealscope.demo.loader import load_brokerage
 from dealscope.kit.crypto import PiiCipher
 from dealscope.warehouse.engine import Warehouse, open_warehouse
+from dealscope.warehouse.migrate import upgrade
 from dealscope.warehouse.schema import agents, contacts
 from dealscope.warehouse.unit_of_work import unit_of_work
 
@@ -66,9 +67,22 @@ def load_world(warehouse: Warehouse, slug: str = "acme") -> World:
     )
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, _migrated_duckdb_file: Path) -> Iterator[World]:
-    path = tmp_path_factory.mktemp("reports") / "warehouse.duckdb"
-    shutil.copyfile(_migrated_duckdb_file, path)
-    with open_warehouse(f"duckdb:///{path}") as warehouse:
-        yield load_world(warehouse)
+@contextmanager
+def module_warehouse(request: pytest.FixtureRequest, backend: str) -> Iterator[Warehouse]:
+    """A migrated, empty warehouse for one test module: a DuckDB file, or the session's
+    PostgreSQL database with its schema dropped and re-created."""
+    if backend == "duckdb":
+        factory = request.getfixturevalue("tmp_path_factory")
+        path = factory.mktemp("reports") / "warehouse.duckdb"
+        shutil.copyfile(request.getfixturevalue("_migrated_duckdb_file"), path)
+        warehouse = open_warehouse(f"duckdb:///{path}")
+    else:
+        warehouse = open_warehouse(request.getfixturevalue("postgres_url"))
+        with warehouse.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        upgrade(warehouse)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
