@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from alert_sinks import HttpSink, MailKeeper, SmtpSink, serve_http
+
+from dealscope.warehouse.engine import Warehouse, open_warehouse
 
 
 @pytest.fixture
@@ -23,3 +27,16 @@ def smtp_sink(free_port: Callable[[], int]) -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture
+def duckdb_warehouse(_migrated_duckdb_file: Path, tmp_path: Path) -> Iterator[Warehouse]:
+    """A migrated DuckDB warehouse only, for slow tests whose SQL the parametrized ones
+    already run on both backends."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(_migrated_duckdb_file, path)
+    opened = open_warehouse(f"duckdb:///{path}")
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -221,8 +221,9 @@ def test_retries_give_up_after_the_last_attempt(
 
 
 def test_an_agent_scorecard_goes_to_each_agent_with_their_own_figures(
-    warehouse: Warehouse, smtp_sink: SmtpSink, tmp_path: Path
+    duckdb_warehouse: Warehouse, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
+    warehouse = duckdb_warehouse
     tenant = _brokerage(warehouse)
     with unit_of_work(warehouse) as uow:
         agents = uow.connection.execute(
