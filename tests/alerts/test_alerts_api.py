@@ -19,7 +19,7 @@ from dealscope.alerts.repository import get_rule
 from dealscope.api.app import create_app
 from dealscope.config import Settings
 from dealscope.warehouse.engine import Warehouse
-from dealscope.warehouse.schema import users
+from dealscope.warehouse.schema import report_deliveries, users
 from dealscope.warehouse.tenancy import TenantScope
 from dealscope.warehouse.unit_of_work import unit_of_work
 
@@ -201,3 +201,45 @@ def test_the_scheduler_starts_with_the_api_unless_disabled(
         assert scheduler is not None and scheduler._scheduler.running
         assert {j.id for j in scheduler._scheduler.get_jobs()} == {"reports", "alerts"}
     assert not scheduler._scheduler.running
+
+
+def test_the_delivery_log_over_http(client: tuple[TestClient, int], warehouse: Warehouse) -> None:
+    http, tenant = client
+    due = dt.datetime(2025, 3, 31, 12, 0, tzinfo=dt.UTC)
+    with unit_of_work(warehouse) as uow:
+        uow.connection.execute(
+            report_deliveries.insert().values(
+                id=uow.next_id(report_deliveries),
+                tenant_id=tenant,
+                schedule_id=7,
+                report_id=3,
+                scheduled_for=due,
+                attempted_at=due + dt.timedelta(minutes=1),
+                status="retrying",
+                attempts=1,
+                error="email via 127.0.0.1:1 failed: ConnectionRefusedError",
+                recipients={
+                    "skipped_runs": 2,
+                    "targets": [
+                        {
+                            "channel": "email",
+                            "audience": "all",
+                            "to": ["a@b.example"],
+                            "status": "failed",
+                            "error": "refused",
+                        },
+                        {"channel": "slack", "audience": "all", "status": "sent"},
+                    ],
+                },
+            )
+        )
+    assert http.get("/api/v1/report-deliveries", headers=_auth(http, "viewer")).status_code == 403
+    (row,) = http.get("/api/v1/report-deliveries", headers=_auth(http, "admin")).json()
+    assert row["status"] == "retrying" and row["attempts"] == 1 and row["skipped_runs"] == 2
+    assert row["scheduled_for"] == "2025-03-31T12:00:00Z"
+    assert [(t["channel"], t["status"]) for t in row["targets"]] == [
+        ("email", "failed"),
+        ("slack", "sent"),
+    ]
+    other = http.get("/api/v1/report-deliveries?schedule_id=8", headers=_auth(http, "admin"))
+    assert other.json() == []

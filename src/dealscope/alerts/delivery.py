@@ -380,3 +380,54 @@ def due_deliveries(
         ):
             due.append(int(row.id))
     return due
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    id: int
+    schedule_id: int | None
+    report_id: int
+    scheduled_for: dt.datetime | None
+    status: str
+    attempts: int
+    attempted_at: dt.datetime | None
+    error: str | None
+    skipped_runs: int
+    targets: list[dict[str, Any]]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def list_deliveries(
+    connection: sa.Connection,
+    tenant_id: int,
+    schedule_id: int | None = None,
+    limit: int = 100,
+) -> list[DeliveryRecord]:
+    """The delivery log, newest run first."""
+    stmt = scope_select(sa.select(report_deliveries), report_deliveries, TenantScope(tenant_id))
+    if schedule_id is not None:
+        stmt = stmt.where(_d.schedule_id == schedule_id)
+    rows = connection.execute(stmt.order_by(_d.scheduled_for.desc(), _d.id.desc()).limit(limit))
+    found = []
+    for row in rows:
+        state = dict(row.recipients or {})
+        found.append(
+            DeliveryRecord(
+                id=int(row.id),
+                schedule_id=row.schedule_id,
+                report_id=int(row.report_id),
+                scheduled_for=_aware(row.scheduled_for),
+                status=row.status,
+                attempts=int(row.attempts),
+                attempted_at=_aware(row.attempted_at),
+                error=row.error,
+                skipped_runs=int(state.get("skipped_runs", 0)),
+                targets=list(state.get("targets", [])),
+            )
+        )
+    return found

@@ -198,3 +198,53 @@ def summary_alerts(connection: sa.Connection, principal: Principal) -> list[Summ
         SummaryAlert(severity=a.severity, title=a.title, metric=a.detail.get("metric"))
         for a in active
     ]
+
+
+class DeliveryTargetRead(BaseModel):
+    channel: Literal["email", "slack"]
+    audience: str = Field(description="all, or agent-<id> for a report sent to each agent.")
+    to: list[str] = Field(default_factory=list, description="Email recipients.")
+    status: Literal["pending", "sent", "failed"]
+    error: str | None = None
+
+
+class DeliveryRead(BaseModel):
+    """One run of a report schedule: when it was due and what became of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 901,
+                    "schedule_id": 12,
+                    "report_id": 40,
+                    "scheduled_for": "2025-03-31T12:00:00Z",
+                    "status": "sent",
+                    "attempts": 2,
+                    "attempted_at": "2025-03-31T12:01:05Z",
+                    "error": None,
+                    "skipped_runs": 0,
+                    "targets": [
+                        {
+                            "channel": "email",
+                            "audience": "all",
+                            "to": ["owner@brokerage.example"],
+                            "status": "sent",
+                            "error": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    id: int
+    schedule_id: int | None
+    report_id: int
+    scheduled_for: dt.datetime | None
+    status: Literal["pending", "sending", "retrying", "sent", "failed"]
+    attempts: int
+    attempted_at: dt.datetime | None
+    error: str | None = Field(description="The last failure, while retrying or failed.")
+    skipped_runs: int = Field(description="Earlier due runs folded into this one (downtime).")
+    targets: list[DeliveryTargetRead]

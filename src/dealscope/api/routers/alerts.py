@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from dealscope.alerts.delivery import list_deliveries
 from dealscope.alerts.evaluate import run_alerts
 from dealscope.alerts.repository import (
     ACTIVE,
@@ -31,6 +32,7 @@ from dealscope.api.alert_schemas import (
     AlertList,
     AlertRead,
     AlertRuleRead,
+    DeliveryRead,
     EvaluationRead,
     alert_read,
     rule_read,
@@ -46,6 +48,7 @@ from dealscope.warehouse.tenancy import TenantScope
 from dealscope.warehouse.unit_of_work import unit_of_work
 
 router = APIRouter(tags=["alerts"])
+ReportBuilder = Annotated[Principal, Depends(require(Permission.BUILD_REPORTS))]
 
 DataReader = Annotated[Principal, Depends(require(Permission.READ_DATA))]
 ConfigReader = Annotated[Principal, Depends(require(Permission.READ_CONFIG))]
@@ -248,3 +251,24 @@ def evaluate_rules(
         notifications_sent=len(dispatch.sent),
         notifications_failed=len(dispatch.failed),
     )
+
+
+# --- the delivery log of scheduled reports ---------------------------------------------
+
+
+@router.get(
+    "/report-deliveries",
+    summary="The delivery log of scheduled reports, newest run first",
+    tags=["reports"],
+)
+def read_deliveries(
+    principal: ReportBuilder,
+    warehouse: WarehouseDep,
+    schedule_id: Annotated[int | None, Query(description="Only this schedule's runs.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeliveryRead]:
+    """Each run: pending, sending, retrying (with the last error), sent or failed, the
+    attempts made, and each recipient's or channel's own result."""
+    with warehouse.engine.connect() as connection:
+        found = list_deliveries(connection, principal.tenant_id, schedule_id, limit)
+    return [DeliveryRead.model_validate(d, from_attributes=True) for d in found]
