@@ -93,13 +93,17 @@ class SectionData:
     @property
     def period_label(self) -> str:
         period = self.result.period
-        text = f"{period.start.isoformat()} to {period.end.isoformat()}"
+        text = _span(period.start, period.end)
         if self.comparison_name is not None:
             text += f", compared with the {self.comparison_name}"
             other = self.result.comparison_period
             if other is not None:
-                text += f" ({other.start.isoformat()} to {other.end.isoformat()})"
+                text += f" ({_span(other.start, other.end)})"
         return text
+
+
+def _span(start: dt.date, end: dt.date) -> str:
+    return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
 
 
 def _dimension_text(result: MetricResult, dimension: Dimension, value: str | None) -> str:
