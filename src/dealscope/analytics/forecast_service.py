@@ -80,10 +80,7 @@ class MonteCarloForecast:
 
 def _drivers(model: MonteCarloForecaster, horizon: int) -> Drivers:
     rates: dict[str, float] = {}
-    plan = model._pipeline_plan(Scenario())
-    p = np.zeros(len(model.amounts_))
-    for group in plan:
-        p[group.deals] = group.p
+    p = model._plan(Scenario()).probability
     stages = model.cells_["stage"].to_numpy(object)[model.deal_cell_]
     for stage in dict.fromkeys(stages):
         rates[str(stage)] = float(p[stages == stage].mean())

@@ -13,18 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 LUT_SIZE = 1 << 16
-DENSE_ABOVE = 0.3  # closing probability above which a dense comparison is cheaper
+DENSE_ABOVE = 0.12  # closing probability above which a dense comparison is cheaper
 DENSE_MAX_SLOTS = 8_000_000  # ... as long as its uniforms fit in 32 MB
 
 
-def inverse_cdf_table(pmf: np.ndarray) -> np.ndarray:
-    """Index of the outcome for each of `LUT_SIZE` equally likely cells: `table[u * size]`
+def inverse_cdf_table(pmf: np.ndarray, size: int = LUT_SIZE) -> np.ndarray:
+    """Index of the outcome for each of `size` equally likely cells: `table[u * size]`
     draws from `pmf` (normalised here; must have a positive sum)."""
     cdf = np.cumsum(pmf, dtype=np.float64)
     # Cell i (mid-point (i + 0.5) / size) belongs to the first outcome whose CDF exceeds it.
-    edges = np.ceil(cdf / cdf[-1] * LUT_SIZE - 0.5).astype(np.int64)
-    edges[-1] = LUT_SIZE
-    counts = np.diff(np.concatenate(([0], np.clip(edges, 0, LUT_SIZE))))
+    edges = np.ceil(cdf / cdf[-1] * size - 0.5).astype(np.int64)
+    edges[-1] = size
+    counts = np.diff(np.concatenate(([0], np.clip(edges, 0, size))))
     return np.repeat(np.arange(len(pmf), dtype=np.int32), np.maximum(counts, 0))
 
 

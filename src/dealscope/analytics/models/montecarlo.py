@@ -144,12 +144,25 @@ class ForecastHistory:
             raise ValidationFailed("deals frame has deals created after as_of")
 
 
+DAY_TABLE_SIZE = 4096  # day probabilities resolved to 1/4096
+DAY_MASK = np.uint64(DAY_TABLE_SIZE - 1)
+LOW_32 = np.uint64(0xFFFFFFFF)
+THINNING_SCALE = float(1 << 32)
+
+
 @dataclass(frozen=True)
 class _Group:
     deals: np.ndarray  # indices of open deals
-    p: np.ndarray  # their probability of closing within the horizon
-    p_max: float
-    day_table: np.ndarray  # inverse CDF table of the closing day (0-based), given a closing
+    p_max: float  # the highest of their probabilities of closing within the horizon
+
+
+@dataclass(frozen=True)
+class _Plan:
+    groups: list[_Group]
+    probability: np.ndarray  # per open deal: P(closing within the horizon)
+    accept: np.ndarray  # per open deal: its probability / its group's p_max, times 2**32
+    rows: np.ndarray  # per open deal: its group's row of `day_tables`
+    day_tables: np.ndarray  # per group: inverse CDF table of the closing day (0-based)
 
 
 @dataclass
@@ -454,28 +467,48 @@ class MonteCarloForecaster:
         daily = np.zeros((kept, horizon))
         pipeline = np.zeros(iterations)
         new_business = np.zeros(iterations)
-        plan = self._pipeline_plan(scenario)
+        plan = self._plan(scenario)
         lags = sampling.stretch_pmf(
             np.minimum(self.lag_pmf_ * scenario.conversion, 1.0), scenario.cycle_time, 0
         )
         chunk = max(1, min(iterations, 2_000_000 // horizon))
         for start in range(0, iterations, chunk):
             n = min(chunk, iterations - start)
+            p_it, p_day, p_value = self._pipeline_events(rng, n, plan, scenario)
+            n_it, n_day, n_value = self._new_events(rng, n, lags, scenario)
+            pipeline[start : start + n] = np.bincount(p_it, weights=p_value, minlength=n)
+            new_business[start : start + n] = np.bincount(n_it, weights=n_value, minlength=n)
             keep = max(0, min(n, kept - start))
-            block = daily[start : start + keep]
-            pipeline[start : start + n] = self._simulate_pipeline(rng, n, plan, block, scenario)
-            new_business[start : start + n] = self._simulate_new(rng, n, lags, block, scenario)
+            if keep:
+                _add_daily(
+                    daily[start : start + keep],
+                    np.concatenate([p_it, n_it]),
+                    np.concatenate([p_day, n_day]),
+                    np.concatenate([p_value, n_value]),
+                    horizon,
+                )
         return Simulation(
             self.as_of_, horizon, scenario, pipeline, new_business, daily, list(self.warnings_)
         )
 
-    def _pipeline_plan(self, scenario: Scenario) -> list[_Group]:
-        """Per (stage, landmark) group with a chance to close: its deals, their closing
-        probabilities within the horizon and the day table, under `scenario`."""
+    def _plan(self, scenario: Scenario) -> _Plan:
+        """What the pipeline simulation needs under `scenario` (kept per scenario)."""
+        plans: dict[Scenario, _Plan] = self.__dict__.setdefault("_plans", {})
+        if scenario not in plans:
+            plans[scenario] = self._pipeline_plan(scenario)
+        return plans[scenario]
+
+    def _pipeline_plan(self, scenario: Scenario) -> _Plan:
+        """Per (stage, landmark) group with a chance to close: its deals and highest
+        closing probability within the horizon; per deal, the share of that probability it
+        keeps (thinning) and its group's day table."""
         horizon = self.config.horizon_days
         deal_group = self.cell_group_[self.deal_cell_] if len(self.deal_cell_) else self.deal_cell_
         rate = np.minimum(self.cell_rate_[self.deal_cell_] * scenario.conversion, 1.0)
-        plan = []
+        probability = np.zeros(len(self.amounts_))
+        accept = np.zeros(len(self.amounts_), dtype=np.uint64)
+        rows = np.zeros(len(self.amounts_), dtype=np.int64)
+        groups, tables = [], []
         for group in range(len(self.groups_)):
             timing = sampling.stretch_pmf(self.group_shape_[group], scenario.cycle_time, 1)
             timing = timing[:horizon]
@@ -484,61 +517,64 @@ class MonteCarloForecaster:
             p = rate[deals] * mass
             if mass <= 0.0 or not np.any(p > 0):
                 continue
-            plan.append(_Group(deals, p, float(p.max()), sampling.inverse_cdf_table(timing)))
-        return plan
+            probability[deals] = p
+            rows[deals] = len(tables)
+            tables.append(sampling.inverse_cdf_table(timing, DAY_TABLE_SIZE))
+            # Bands of probabilities within a factor 0.8 of each other, so thinning wastes
+            # at most a fifth of the candidates.
+            band = np.floor(np.log(np.maximum(p, 1e-12)) / np.log(0.8)).astype(np.int64)
+            for level in np.unique(band[p > 0]):
+                members = deals[band == level]
+                p_max = float(probability[members].max())
+                accept[members] = np.round(probability[members] / p_max * THINNING_SCALE).astype(
+                    np.uint64
+                )
+                groups.append(_Group(members, p_max))
+        day_tables = np.array(tables, dtype=np.int16).reshape(len(tables), DAY_TABLE_SIZE)
+        return _Plan(groups, probability, accept, rows, day_tables)
 
-    def _simulate_pipeline(
-        self,
-        rng: np.random.Generator,
-        n: int,
-        plan: list[_Group],
-        daily: np.ndarray,
-        scenario: Scenario,
-    ) -> np.ndarray:
-        """Closings of open deals in `n` iterations: candidates at the group's highest
-        probability, each kept with the deal's own probability over it (thinning)."""
-        horizon = self.config.horizon_days
-        its, deals, days = [], [], []
-        for group in plan:
+    def _pipeline_events(
+        self, rng: np.random.Generator, n: int, plan: _Plan, scenario: Scenario
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Closings of open deals in `n` iterations as (iteration, day, value): candidates
+        at the group's highest probability, each kept with the deal's own probability over
+        it (thinning). One 64-bit draw per candidate decides the thinning (32 bits), the
+        day (12 bits) and the value ratio (16 bits)."""
+        its, deals = [], []
+        for group in plan.groups:
             it, which = sampling.bernoulli_events(rng, n, len(group.deals), group.p_max)
-            if len(it) == 0:
-                continue
-            if group.p.min() < group.p_max:
-                keep = rng.random(len(it)) * group.p_max < group.p[which]
-                it, which = it[keep], which[keep]
             its.append(it)
             deals.append(group.deals[which])
-            days.append(sampling.lookup(rng, group.day_table, len(it)))
         if not its:
-            return np.zeros(n)
-        it = np.concatenate(its)
-        value = self.amounts_[np.concatenate(deals)] * sampling.lookup(
-            rng, self.ratio_table_, len(it)
-        )
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, np.empty(0)
+        it, deal = np.concatenate(its), np.concatenate(deals)
+        bits = rng.bit_generator.random_raw(len(it))
+        keep = (bits & LOW_32) < plan.accept[deal]
+        it, deal, bits = it[keep], deal[keep], bits[keep]
+        day = plan.day_tables[plan.rows[deal], (bits >> np.uint64(32)) & DAY_MASK]
+        value = self.amounts_[deal] * self.ratio_table_[bits >> np.uint64(48)]
         if scenario.deal_size != 1.0:
             value *= scenario.deal_size
-        _add_daily(daily, it, np.concatenate(days), value, horizon)
-        return np.bincount(it, weights=value, minlength=n)
+        return it, day.astype(np.int64), value
 
-    def _simulate_new(
-        self,
-        rng: np.random.Generator,
-        n: int,
-        lags: np.ndarray,
-        daily: np.ndarray,
-        scenario: Scenario,
-    ) -> np.ndarray:
+    def _new_events(
+        self, rng: np.random.Generator, n: int, lags: np.ndarray, scenario: Scenario
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Closings of leads yet to arrive in `n` iterations as (iteration, day, value)."""
         horizon = self.config.horizon_days
         reach = np.cumsum(lags[:horizon])  # P(close within k days of arriving), k = 0..
         if reach[-1] <= 0.0 or self.level_ <= 0.0:
-            return np.zeros(n)
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, np.empty(0)
         cv = self.level_cv_
         level = rng.gamma(1.0 / cv**2, cv**2, size=n) if cv > 0 else np.ones(n)
         # A lead arriving on day t (0-based) must close within horizon-1-t days; thinning
         # the arrivals by that keeps them Poisson (or negative binomial, same shape).
         reachable = reach[horizon - 1 - np.arange(horizon)]
         rate = self.arrival_mean_ * scenario.lead_volume * reachable
-        if np.isfinite(self.dispersion_):
+        # Day-to-day over-dispersion is simulated where it adds at least 2% to the variance.
+        if float(self.arrival_mean_.max()) / self.dispersion_ >= 0.02:
             mean = rate[None, :] * level[:, None]
             wins = sampling.negative_binomial(rng, mean, self.dispersion_, (n, horizon))
             flat = np.repeat(np.arange(n * horizon), wins.ravel())
@@ -549,8 +585,7 @@ class MonteCarloForecaster:
         u = rng.random(len(it)) * reachable[arrival_day]
         lag = np.searchsorted(reach, u, side="right")
         value = sampling.lookup(rng, self.size_table_, len(it)) * scenario.deal_size
-        _add_daily(daily, it, arrival_day + lag, value, horizon)
-        return np.bincount(it, weights=value, minlength=n)
+        return it, arrival_day + lag, value
 
 
 def _add_daily(
@@ -560,11 +595,11 @@ def _add_daily(
     keep = daily.shape[0]
     if not keep:
         return
-    inside = it < keep
-    cell = it[inside] * horizon + day[inside]
-    daily += np.bincount(cell, weights=value[inside], minlength=keep * horizon).reshape(
-        keep, horizon
-    )
+    if len(it) and it.max() >= keep:
+        inside = it < keep
+        it, day, value = it[inside], day[inside], value[inside]
+    flat = daily.reshape(-1)  # a view: `daily` is a contiguous block of rows
+    flat += np.bincount(it * horizon + day, weights=value, minlength=keep * horizon)
 
 
 def _shrunk(
