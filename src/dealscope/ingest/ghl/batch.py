@@ -10,10 +10,12 @@ synced contact is exactly what the webhook path would store; only the round trip
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
@@ -69,12 +71,18 @@ class ContactPage(GhlRecords):
         """Write the page's inserts, then its updates (grouped by the columns they set)."""
         inserts = _last_per_id(self._inserts, "id")
         updates = _last_per_id(self._updates, "_row_id")
-        if inserts:
-            for columns, group in _grouped(inserts).items():
+        duckdb = self.conn.dialect.name == "duckdb"
+        for columns, group in _grouped(inserts).items():
+            if duckdb:
+                self._duckdb_insert(columns, group)
+            else:
                 self.conn.execute(
                     sa.insert(contacts), [dict(zip(columns, r, strict=True)) for r in group]
                 )
         for columns, group in _grouped(updates).items():
+            if duckdb:
+                self._duckdb_update(columns, group)
+                continue
             set_columns = [c for c in columns if c != "_row_id"]
             statement = (
                 sa.update(contacts)
@@ -91,6 +99,41 @@ class ContactPage(GhlRecords):
             self.conn.execute(statement, params)
         self._inserts.clear()
         self._updates.clear()
+
+    # DuckDB runs executemany one row at a time; it scans an Arrow table in one statement.
+
+    def _arrow_view(self, columns: tuple[str, ...], group: list[tuple[Any, ...]]) -> str:
+        json_columns = {c.name for c in contacts.c if isinstance(c.type, sa.JSON)}
+        data = {
+            name: [
+                json.dumps(r[i]) if name in json_columns and r[i] is not None else r[i]
+                for r in group
+            ]
+            for i, name in enumerate(columns)
+        }
+        cursor = self.conn.connection.driver_connection
+        cursor.complete()  # type: ignore[union-attr]  # the last SELECT's result, read or not
+        cursor.register("_ghl_contact_page", pa.table(data))  # type: ignore[union-attr]
+        return "_ghl_contact_page"
+
+    def _duckdb_run(self, sql: str) -> None:
+        cursor = self.conn.connection.driver_connection
+        try:
+            cursor.execute(sql)  # type: ignore[union-attr]
+        finally:
+            cursor.unregister("_ghl_contact_page")  # type: ignore[union-attr]
+
+    def _duckdb_insert(self, columns: tuple[str, ...], group: list[tuple[Any, ...]]) -> None:
+        view = self._arrow_view(columns, group)
+        names = ", ".join(f'"{c}"' for c in columns)
+        self._duckdb_run(f"INSERT INTO contacts ({names}) SELECT {names} FROM {view}")
+
+    def _duckdb_update(self, columns: tuple[str, ...], group: list[tuple[Any, ...]]) -> None:
+        view = self._arrow_view(columns, group)
+        assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != "_row_id")
+        self._duckdb_run(
+            f"UPDATE contacts SET {assignments} FROM {view} AS u WHERE contacts.id = u._row_id"
+        )
 
 
 def _last_per_id(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
