@@ -159,3 +159,40 @@ def dashboard(
         )
     console.print(table)
     console.print(f"target: median under {figures['target_median_s']} s; result written to {path}")
+
+
+@bench_app.command("forecast")
+def forecast(
+    open_deals: Annotated[int, typer.Option(min=1, help="Open deals in the pipeline.")] = 5000,
+    horizon_days: Annotated[int, typer.Option(min=1, max=730, help="Days ahead.")] = 90,
+    leads: Annotated[int, typer.Option(min=1, help="Leads of the generated history.")] = 40_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed 10,000-iteration runs.")] = 5,
+    million: Annotated[bool, typer.Option(help="Also time 1,000,000 iterations.")] = True,
+    seed: Annotated[int, typer.Option(help="Generator and simulation seed.")] = 42,
+    output: OutputOption = Path("bench-results"),
+) -> None:
+    """Time the Monte Carlo forecast: 10,000 and 1,000,000 iterations over the horizon with
+    `open_deals` open deals (targets: 200 ms and 10 s)."""
+    # Imported here: every `dealscope` command loads this module, few run a benchmark.
+    from dealscope.bench.forecast import bench_forecast
+    from dealscope.bench.results import BenchResult
+
+    figures = bench_forecast(open_deals, horizon_days, leads, repeat, seed, million)
+    path = BenchResult("forecast", figures).write(output)
+    table = Table("iterations", "wall s (median)", "CPU s (median)", "target s", "met (wall/CPU)")
+    for name, label in (("iterations_10k", "10,000"), ("iterations_1m", "1,000,000")):
+        if name in figures:
+            run = figures[name]
+            table.add_row(
+                label,
+                f"{run['wall_median_s']:.3f}",
+                f"{run['cpu_median_s']:.3f}",
+                f"{run['target_s']:g}",
+                f"{'yes' if run['met_wall'] else 'no'}/{'yes' if run['met_cpu'] else 'no'}",
+            )
+    console.print(table)
+    console.print(
+        f"{figures['open_deals']:,} open deals, {figures['horizon_days']} days, fit "
+        f"{figures['fit_seconds']:.2f} s, load average {figures['load_average_1m']:.1f}; "
+        f"result written to {path}"
+    )
