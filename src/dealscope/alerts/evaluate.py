@@ -11,7 +11,7 @@ For each enabled rule, the condition is measured at `now` (the tenant's local da
 
 Notifications are queued on the alert (`detail.pending`) in the same transaction and sent
 afterwards by `dispatch_notifications`; a channel that fails is retried on the next runs
-(up to `MAX_NOTIFY_ATTEMPTS`), quiet hours hold non-critical "fired" messages until they
+(up to `MAX_NOTIFY_ATTEMPTS`), quiet hours hold messages of non-critical alerts until they
 end. One tenant is evaluated by one process at a time (`tenant_lock`).
 """
 
@@ -286,7 +286,7 @@ def dispatch_notifications(
         keep: list[dict[str, Any]] = []
         for item in alert.detail.get("pending", []):
             event = item["event"]
-            if event == "fired" and alert.severity != "critical" and prefs.is_quiet(local):
+            if alert.severity != "critical" and prefs.is_quiet(local):
                 keep.append(item)
                 report.waiting.append(alert.id)
                 continue
