@@ -40,6 +40,7 @@ FEBRUARY: dict[str, float | None] = {
     "showings_held": 1,
     "appointments_set": 2,  # booked 3 and 12 Feb (the 2nd starts in March)
     "appointments_held": 1,  # 6 Feb showed; 8 Feb was a no-show
+    "new_opportunities": 3,  # o1, o2 and o3 (o4 and o5 are January's)
     "showings": 2,  # o1 on 10 Feb, o4 on 15 Feb
     "offers": 1,
     "deals_won": 1,

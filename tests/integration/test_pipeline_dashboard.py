@@ -9,6 +9,8 @@ from pipeline_scenarios import Scenario, at, by
 
 from dealscope.analytics.periods import Grain
 from dealscope.analytics.pipeline import compute_pipeline
+from dealscope.analytics.registry import get_metric
+from dealscope.analytics.service import AnalyticsService
 from dealscope.warehouse.engine import Warehouse
 
 
@@ -39,6 +41,11 @@ def test_stage_funnel_conversion_drop_off_and_flows(warehouse: Warehouse) -> Non
     report = compute_pipeline(s.sources(), s.observation())
 
     assert report.cohort_leads == 4  # A, B, C, D (E was created in February)
+    # the cohort is the registry's new_opportunities (deals), not new_leads (people)
+    observation = s.observation()
+    service = AnalyticsService(s.sources(), observation.as_of, observation.timezone)
+    frame = service.frame(observation.period)
+    assert service.compute(get_metric("new_opportunities"), frame) == {(): 4.0}
     funnel = by(report.funnel, "stage")
     # reached: new 4; contacted A B D = 3; qualified A B = 2; appointment A B = 2; then B only
     assert [f.leads for f in report.funnel] == [4, 3, 2, 2, 1, 1, 1, 1]

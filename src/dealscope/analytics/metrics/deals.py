@@ -103,6 +103,23 @@ def _entered(stage: str) -> Callable[[Frame], ir.Table]:
     return build
 
 
+def build_new_opportunities(frame: Frame) -> ir.Table:
+    """Opportunities (deals) created in the period, not deleted (count): the cohort the
+    pipeline and funnel dashboards follow."""
+    opps = live_opportunities(frame)
+    opps = opps.filter(frame.in_period(opps.created_at))
+    rows = shape(
+        frame,
+        opps,
+        CLOSED_DIMS,
+        {"id": opps.id},
+        when=opps.created_at,
+        agent="assigned_agent_id",
+        contact="contact_id",
+    )
+    return aggregate(frame, rows, value=lambda t: t.id.count())
+
+
 def build_stage_velocity(frame: Frame) -> ir.Table:
     """Median days a deal spent in a stage before a move in the period (time since the deal's
     previous stage change); the stage dimension is the stage left. Null without moves."""
@@ -123,6 +140,17 @@ def build_stage_velocity(frame: Frame) -> ir.Table:
 
 _CLOSED = frozenset(CLOSED_DIMS)
 METRICS: tuple[Metric, ...] = (
+    Metric(
+        "new_opportunities",
+        "New deals",
+        Unit.COUNT,
+        "Opportunities created in the period (deleted ones excluded): the cohort of the "
+        "pipeline and funnel dashboards. Differs from new_leads, which counts people: a "
+        "returning client opens a new deal without being a new lead.",
+        _CLOSED,
+        True,
+        build_new_opportunities,
+    ),
     Metric(
         "showings",
         "Deals reaching showing",

@@ -1,6 +1,10 @@
 """Lead metrics: how many leads arrive, how fast and how often they are worked, how many close.
 
 A lead is a contact (not deleted) created in the period; its time is `contacts.created_at`.
+Decision: `new_leads` counts people, while the pipeline and funnel dashboards follow deals
+(opportunities created in the period, the `new_opportunities` metric). The two differ by
+design: a returning client opens a new deal without being a new lead, and a new contact may
+not have a deal yet. Each figure names which it counts.
 Outreach is an outbound call, email or sms in `activities` at or after the lead's creation
 and no later than the end of `as_of` (later periods are judged with what is known today).
 """
