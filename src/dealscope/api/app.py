@@ -16,8 +16,6 @@ from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
 from dealscope.api.routers import agents as agent_routes
 from dealscope.api.routers import alerts as alert_routes
-from dealscope.api.routers import forecast as forecast_routes
-from dealscope.api.routers import ingest as ingest_routes
 from dealscope.api.routers import (
     api_keys,
     audit,
@@ -31,6 +29,8 @@ from dealscope.api.routers import (
     webhook_admin,
     webhooks,
 )
+from dealscope.api.routers import forecast as forecast_routes
+from dealscope.api.routers import ingest as ingest_routes
 from dealscope.api.routers import leaderboard as leaderboard_routes
 from dealscope.api.routers import metrics as metric_routes
 from dealscope.api.routers import reports as report_routes
