@@ -78,14 +78,44 @@ def sign_in(page: Any, url: str, email: str, password: str, title: str) -> None:
     page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
 
 
-def open_page(page: Any, title: str) -> None:
-    """Click `title` in the navigation (opening the collapsed sidebar on a phone)."""
+def open_sidebar(page: Any) -> None:
+    """Unfold the sidebar when it is folded (always, at first, on a phone)."""
     expand = page.locator('[data-testid="stExpandSidebarButton"]')
     if expand.is_visible():
         expand.click()
+        page.wait_for_timeout(300)  # the slide-in animation
+
+
+def open_page(page: Any, title: str) -> None:
+    """Click `title` in the navigation (opening the collapsed sidebar on a phone)."""
+    open_sidebar(page)
     link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title)
     link.click()
     page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
+
+
+def close_sidebar(page: Any) -> None:
+    """On a phone the sidebar covers the page after navigating: fold it away."""
+    collapse = page.locator('[data-testid="stSidebarCollapseButton"] button')
+    if page.viewport_size["width"] < 640 and collapse.count() and collapse.first.is_visible():
+        collapse.first.click()
+        page.wait_for_timeout(400)  # the slide-out animation
+
+
+def screenshot_whole(page: Any, path: Path) -> None:
+    """The whole page, not just the viewport: Streamlit scrolls inside its main block, so
+    the viewport is stretched to the content's height for the shot."""
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight }"
+    )
+    page.set_viewport_size(
+        {"width": size["width"], "height": min(max(height, size["height"]), 8000)}
+    )
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
 
 
 def wait_drawn(page: Any, timeout_ms: int = 30_000) -> list[int]:

@@ -101,6 +101,7 @@ def view_bar(user: SignedIn, filters: bool = True, compare: bool = True) -> View
             format_func=lambda r: RANGE_LABELS[r],
             key=f"{_PREFIX}range",
             required=True,
+            wrap=True,
         )
     if st.session_state.get(f"{_PREFIX}range") == RangeName.CUSTOM:
         today = dt.date.today()

@@ -27,7 +27,7 @@ pio.templates[TEMPLATE] = go.layout.Template(
         margin={"l": 8, "r": 8, "t": 36, "b": 8},
         xaxis={"gridcolor": GRID, "zerolinecolor": GRID, "automargin": True},
         yaxis={"gridcolor": GRID, "zerolinecolor": GRID, "automargin": True},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         hoverlabel={"font": {"family": "Source Sans Pro, sans-serif"}},
         title={"font": {"size": 15}, "x": 0, "xanchor": "left"},
     )
@@ -38,9 +38,12 @@ CSS = """
 <style>
 @media (max-width: 640px) {
   .block-container { padding-left: 0.75rem; padding-right: 0.75rem; padding-top: 2.5rem; }
-  [data-testid="stMetricValue"] { font-size: 1.4rem; }
+  [data-testid="stMetricValue"] { font-size: 1.5rem; }
   h1 { font-size: 1.6rem !important; }
 }
-[data-testid="stMetric"] { background: #F8FAFC; border-radius: 0.5rem; padding: 0.5rem 0.75rem; }
+[data-testid="stMetric"] { background: #F8FAFC; border-radius: 0.5rem; }
+[data-testid="stMetricValue"] { font-size: 1.75rem; }
+[data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; }
+[data-testid="stMetricLabel"] p { white-space: normal; }
 </style>
 """

@@ -29,7 +29,7 @@ user = session.require()
 currency = user.me.tenant.currency
 is_agent = user.me.agent_id is not None and not user.me.tenant_wide and user.me.team_id is None
 st.title("My scorecard" if user.me.role.value == "agent" else "Agents")
-view = controls.view_bar(user)
+view = controls.view_bar(user, compare=False)
 
 sort_default = controls.param("sort", SortBy.GCI, SortBy, list(SortBy))
 sort_by = st.segmented_control(
