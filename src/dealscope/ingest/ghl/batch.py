@@ -1,15 +1,17 @@
-"""A page of contacts written in bulk, through the same mapping as single upserts.
+"""Pages of GHL records written in bulk, through the same mapping as single upserts.
 
-`ContactPage` is a `GhlRecords` whose contact reads and writes are batched: the page's stored
-contacts are read with one query, and its inserts and updates go out as one executemany
-each at `flush()`. Everything else (how a GHL contact maps to our columns, staleness,
-attribution kept across snapshots, agents) is `GhlRecords.upsert_contact` unchanged, so a
-synced contact is exactly what the webhook path would store; only the round trips differ
-(two statements per page instead of two per contact).
+`ContactPage` and `MessagePage` are `GhlRecords` whose reads and writes of their own table
+are batched: what the page needs from the warehouse is read with one query per table, and
+its inserts and updates are written at `flush()` in one statement per group of rows (an
+Arrow scan on DuckDB, executemany on PostgreSQL). How a GHL record maps to our columns,
+staleness, attribution kept across snapshots, agents, the activity a message makes: all
+of that is `GhlRecords` unchanged, so a synced record is exactly what the webhook path
+would store; only the round trips differ.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from types import SimpleNamespace
@@ -20,19 +22,104 @@ import sqlalchemy as sa
 
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
 from dealscope.kit.crypto import PiiCipher
-from dealscope.warehouse.schema import contacts
+from dealscope.warehouse.schema import activities, contacts, messages
 from dealscope.warehouse.unit_of_work import UnitOfWork
+
+_VIEW = "_ghl_page_rows"
+
+
+class BulkWrites:
+    """Inserts and updates of one table, kept until `flush` (inside the same transaction)."""
+
+    def __init__(self, conn: sa.Connection, table: sa.Table) -> None:
+        self.conn = conn
+        self.table = table
+        self._inserts: dict[int, dict[str, Any]] = {}
+        self._updates: dict[int, dict[str, Any]] = {}
+
+    def insert(self, row: dict[str, Any]) -> None:
+        self._inserts[int(row["id"])] = row
+
+    def update(self, row_id: int, values: dict[str, Any]) -> None:
+        self._updates[row_id] = {"_row_id": row_id, **values}  # the last write of a row wins
+
+    def flush(self) -> None:
+        duckdb = self.conn.dialect.name == "duckdb"
+        for columns, group in _grouped(self._inserts.values()).items():
+            if duckdb:
+                names = ", ".join(f'"{c}"' for c in columns)
+                self._duckdb(
+                    columns,
+                    group,
+                    f'INSERT INTO "{self.table.name}" ({names}) SELECT {names} FROM {_VIEW}',
+                )
+            else:
+                self.conn.execute(
+                    sa.insert(self.table), [dict(zip(columns, r, strict=True)) for r in group]
+                )
+        for columns, group in _grouped(self._updates.values()).items():
+            set_columns = [c for c in columns if c != "_row_id"]
+            if duckdb:
+                assignments = ", ".join(f'"{c}" = u."{c}"' for c in set_columns)
+                self._duckdb(
+                    columns,
+                    group,
+                    f'UPDATE "{self.table.name}" SET {assignments} FROM {_VIEW} AS u '
+                    f'WHERE "{self.table.name}".id = u._row_id',
+                )
+                continue
+            statement = (
+                sa.update(self.table)
+                .where(self.table.c.id == sa.bindparam("_row_id"))
+                .values({c: sa.bindparam(f"v_{c}") for c in set_columns})
+            )
+            params = [
+                {
+                    ("_row_id" if c == "_row_id" else f"v_{c}"): v
+                    for c, v in zip(columns, r, strict=True)
+                }
+                for r in group
+            ]
+            self.conn.execute(statement, params)
+        self._inserts.clear()
+        self._updates.clear()
+
+    def _duckdb(self, columns: tuple[str, ...], group: list[tuple[Any, ...]], sql: str) -> None:
+        """Run `sql` over the rows as an Arrow table (DuckDB runs executemany row by row)."""
+        json_columns = {c.name for c in self.table.c if isinstance(c.type, sa.JSON)}
+        data = {
+            name: [
+                json.dumps(r[i]) if name in json_columns and r[i] is not None else r[i]
+                for r in group
+            ]
+            for i, name in enumerate(columns)
+        }
+        cursor = self.conn.connection.driver_connection
+        cursor.complete()  # type: ignore[union-attr]  # the last SELECT's result, read or not
+        cursor.register(_VIEW, pa.table(data))  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)  # type: ignore[union-attr]
+        finally:
+            cursor.unregister(_VIEW)  # type: ignore[union-attr]
+
+
+def _grouped(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Rows grouped by the columns they set, each as a tuple in sorted column order."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        columns = tuple(sorted(row))
+        groups.setdefault(columns, []).append(tuple(row[c] for c in columns))
+    return groups
 
 
 class ContactPage(GhlRecords):
-    """Upserts of one page of GHL contacts; call `prefetch` first and `flush` last, inside
-    the same unit of work."""
+    """Upserts of one page of GHL contacts: `prefetch` first, `flush` last, in one unit of
+    work."""
 
     def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
         super().__init__(uow, tenant_id, cipher, recorded_from="sync")
         self._stored: dict[str, Any] = {}
-        self._inserts: list[dict[str, Any]] = []
-        self._updates: list[dict[str, Any]] = []
+        self._writes = BulkWrites(uow.connection, contacts)
 
     def prefetch(self, external_ids: Iterable[str]) -> None:
         wanted = sorted({e for e in external_ids if e})
@@ -56,11 +143,11 @@ class ContactPage(GhlRecords):
         self.uow.touch(self.tenant_id)
         if row is None:
             row_id, outcome = self.uow.next_id(contacts), "created"
-            self._inserts.append({"id": row_id, "tenant_id": self.tenant_id, **values})
+            self._writes.insert({"id": row_id, "tenant_id": self.tenant_id, **values})
             merged: dict[str, Any] = {c.name: None for c in contacts.c}
         else:
             row_id, outcome = int(row.id), "updated"
-            self._updates.append({"_row_id": row_id, **values})
+            self._writes.update(row_id, values)
             merged = dict(row._asdict() if hasattr(row, "_asdict") else vars(row))
         # A later record of the same contact in this page sees this one as stored.
         merged.update(values, id=row_id, tenant_id=self.tenant_id)
@@ -68,82 +155,67 @@ class ContactPage(GhlRecords):
         return row_id, outcome  # type: ignore[return-value]
 
     def flush(self) -> None:
-        """Write the page's inserts, then its updates (grouped by the columns they set)."""
-        inserts = _last_per_id(self._inserts, "id")
-        updates = _last_per_id(self._updates, "_row_id")
-        duckdb = self.conn.dialect.name == "duckdb"
-        for columns, group in _grouped(inserts).items():
-            if duckdb:
-                self._duckdb_insert(columns, group)
-            else:
-                self.conn.execute(
-                    sa.insert(contacts), [dict(zip(columns, r, strict=True)) for r in group]
-                )
-        for columns, group in _grouped(updates).items():
-            if duckdb:
-                self._duckdb_update(columns, group)
-                continue
-            set_columns = [c for c in columns if c != "_row_id"]
-            statement = (
-                sa.update(contacts)
-                .where(contacts.c.id == sa.bindparam("_row_id"))
-                .values({c: sa.bindparam(f"v_{c}") for c in set_columns})
-            )
-            params = [
-                {
-                    ("_row_id" if c == "_row_id" else f"v_{c}"): v
-                    for c, v in zip(columns, r, strict=True)
-                }
-                for r in group
-            ]
-            self.conn.execute(statement, params)
-        self._inserts.clear()
-        self._updates.clear()
+        self._writes.flush()
 
-    # DuckDB runs executemany one row at a time; it scans an Arrow table in one statement.
 
-    def _arrow_view(self, columns: tuple[str, ...], group: list[tuple[Any, ...]]) -> str:
-        json_columns = {c.name for c in contacts.c if isinstance(c.type, sa.JSON)}
-        data = {
-            name: [
-                json.dumps(r[i]) if name in json_columns and r[i] is not None else r[i]
-                for r in group
-            ]
-            for i, name in enumerate(columns)
+class MessagePage(GhlRecords):
+    """Inserts of one page of GHL messages and the activities they make: `prefetch` first,
+    `flush` last, in one unit of work. Messages never change once sent, so a stored one is
+    skipped."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
+        super().__init__(uow, tenant_id, cipher, recorded_from="sync")
+        self._known_messages: set[str] = set()
+        self._contacts: dict[str, int] = {}
+        self._writes = {
+            messages.name: BulkWrites(uow.connection, messages),
+            activities.name: BulkWrites(uow.connection, activities),
         }
-        cursor = self.conn.connection.driver_connection
-        cursor.complete()  # type: ignore[union-attr]  # the last SELECT's result, read or not
-        cursor.register("_ghl_contact_page", pa.table(data))  # type: ignore[union-attr]
-        return "_ghl_contact_page"
 
-    def _duckdb_run(self, sql: str) -> None:
-        cursor = self.conn.connection.driver_connection
-        try:
-            cursor.execute(sql)  # type: ignore[union-attr]
-        finally:
-            cursor.unregister("_ghl_contact_page")  # type: ignore[union-attr]
+    def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        message_ids = sorted({str(r.get("messageId") or r.get("id") or "") for r in rows} - {""})
+        contact_ids = sorted({str(r.get("contactId") or "") for r in rows} - {""})
+        if message_ids:
+            self._known_messages.update(
+                self.conn.execute(
+                    sa.select(messages.c.external_id).where(
+                        messages.c.tenant_id == self.tenant_id,
+                        messages.c.external_id.in_(message_ids),
+                    )
+                ).scalars()
+            )
+        if contact_ids:
+            found = self.conn.execute(
+                sa.select(contacts.c.external_id, contacts.c.id).where(
+                    contacts.c.tenant_id == self.tenant_id,
+                    contacts.c.external_id.in_(contact_ids),
+                )
+            ).all()
+            self._contacts.update({r.external_id: int(r.id) for r in found})
 
-    def _duckdb_insert(self, columns: tuple[str, ...], group: list[tuple[Any, ...]]) -> None:
-        view = self._arrow_view(columns, group)
-        names = ", ".join(f'"{c}"' for c in columns)
-        self._duckdb_run(f"INSERT INTO contacts ({names}) SELECT {names} FROM {view}")
+    def contact_id(self, external: Any, at: dt.datetime) -> int:
+        key = str(external or "")
+        if key not in self._contacts:
+            self._contacts[key] = super().contact_id(external, at)  # a placeholder, made now
+        return self._contacts[key]
 
-    def _duckdb_update(self, columns: tuple[str, ...], group: list[tuple[Any, ...]]) -> None:
-        view = self._arrow_view(columns, group)
-        assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != "_row_id")
-        self._duckdb_run(
-            f"UPDATE contacts SET {assignments} FROM {view} AS u WHERE contacts.id = u._row_id"
-        )
+    def _find(self, table: sa.Table, external_id: str) -> Any:
+        if table is messages:
+            return True if external_id in self._known_messages else None
+        return super()._find(table, external_id)
 
+    def _write(self, table: sa.Table, row: Any, values: dict[str, Any]) -> tuple[int, Outcome]:
+        writes = self._writes.get(table.name)
+        if writes is None or row is not None:
+            return super()._write(table, row, values)
+        self.uow.touch(self.tenant_id)
+        row_id = self.uow.next_id(table)
+        writes.insert({"id": row_id, "tenant_id": self.tenant_id, **values})
+        if table is messages:
+            self._known_messages.add(str(values["external_id"]))
+        return row_id, "created"
 
-def _last_per_id(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """One write per row id, the last one (a contact twice in a page is written once)."""
-    return list({r[key]: r for r in rows}.values())
-
-
-def _grouped(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
-    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    for row in rows:
-        columns = tuple(sorted(row))
-        groups.setdefault(columns, []).append(tuple(row[c] for c in columns))
-    return groups
+    def flush(self) -> None:
+        self._writes[messages.name].flush()
+        self._writes[activities.name].flush()
