@@ -187,9 +187,13 @@ class Scheduler:
         if changed:
             self._alerts(changed)
 
+    def remember_versions(self) -> None:
+        """Data as it is now counts as judged: only later changes trigger an evaluation."""
+        self._seen = data_versions(self.runner.warehouse)
+
     def start(self) -> None:
         now = self.clock()
-        self._seen = data_versions(self.runner.warehouse)
+        self.remember_versions()
         self._scheduler.add_job(
             self._reports,
             IntervalTrigger(seconds=self._tick_seconds),
