@@ -75,6 +75,7 @@ def add_events(
     status: str = "processed",
     source: str = "ghl",
     error: str | None = None,
+    latency_ms: float = 12.0,
 ) -> None:
     """`count` webhook events received at `at` (one second apart)."""
     with unit_of_work(warehouse) as uow:
@@ -90,7 +91,7 @@ def add_events(
                     received_at=at + dt.timedelta(seconds=i),
                     body="{}",
                     status=status,
-                    latency_ms=12.0,
+                    latency_ms=latency_ms,
                     error=error,
                 )
             )

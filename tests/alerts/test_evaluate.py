@@ -212,11 +212,35 @@ def test_feed_health_failure_rate_and_staleness(warehouse: Warehouse) -> None:
             },
         },
     )
+    slow = add_rule(
+        warehouse,
+        tenant,
+        {
+            "name": "generic webhooks slow",
+            "condition": {
+                "kind": "feed_health",
+                "source": "generic",
+                "max_failure_rate": None,
+                "max_p95_latency_ms": 1000,
+                "min_events": 5,
+            },
+        },
+    )
     # 5 of 20 GHL events failed (25% > 20%); the generic feed's errors are not counted.
+    # The generic feed's 4 timed events are fewer than 5: its latency is not judged yet.
     report = evaluate_tenant(warehouse, tenant, t0 + dt.timedelta(minutes=30))
-    assert list(report.fired) == [failing.id] and stale.id in report.quiet
+    assert list(report.fired) == [failing.id] and {stale.id, slow.id} <= set(report.quiet)
+    # 6 generic events: 12, 12, 12, 12, 4000, 4000 ms: p95 = 4000 (interpolated: 0.95 of
+    # the way over 5 gaps lands past the 5th value).
+    add_events(
+        warehouse, tenant, t0 + dt.timedelta(minutes=3), 2, source="generic", latency_ms=4000
+    )
+    report = evaluate_tenant(warehouse, tenant, t0 + dt.timedelta(minutes=31))
+    assert list(report.fired) == [slow.id]
     with warehouse.engine.connect() as conn:
-        (alert,) = list_alerts(conn, TenantScope(tenant))
+        alert, latency = list_alerts(conn, TenantScope(tenant), rule_id=None)[::-1]
+    assert latency.title == "generic webhooks: p95 latency 4,000 ms > 1,000 ms"
+    assert latency.detail["p95_latency_ms"] == 4000
     assert alert.value == pytest.approx(0.25)
     assert alert.detail["events"] == 20 and alert.detail["failed"] == 5
     assert "5 of 20 events failed" in alert.title
@@ -224,7 +248,7 @@ def test_feed_health_failure_rate_and_staleness(warehouse: Warehouse) -> None:
     # An hour later the failed ones are out of the window and 12 good ones came in.
     add_events(warehouse, tenant, t0 + dt.timedelta(minutes=70), 12)
     report = evaluate_tenant(warehouse, tenant, t0 + dt.timedelta(minutes=100))
-    assert report.resolved == {failing.id: alert.id}
+    assert report.resolved == {failing.id: alert.id, slow.id: latency.id}
 
     # Nothing more arrives: 90 minutes after the last event (t0 + 70 min + 11 s) it is stale.
     report = evaluate_tenant(warehouse, tenant, t0 + dt.timedelta(minutes=159))
@@ -233,6 +257,7 @@ def test_feed_health_failure_rate_and_staleness(warehouse: Warehouse) -> None:
     assert list(report.fired) == [stale.id]
     with warehouse.engine.connect() as conn:
         newest = list_alerts(conn, TenantScope(tenant))[0]
+    assert newest.rule_id == stale.id
     assert "nothing received for 91 min (limit 90 min)" in newest.title
 
 

@@ -217,6 +217,8 @@ def measure_feed_health(
     stmt = sa.select(
         sa.func.count().label("events"),
         sa.func.coalesce(sa.func.sum(sa.case((failed, 1), else_=0)), 0).label("failed"),
+        sa.func.count(c.latency_ms).label("timed"),
+        sa.func.percentile_cont(0.95).within_group(c.latency_ms).label("p95"),
     ).select_from(raw_events)
     stmt = scope_select(stmt, raw_events, scope).where(c.received_at >= since, c.received_at < now)
     last_stmt = scope_select(sa.select(sa.func.max(c.received_at)), raw_events, scope).where(
@@ -240,6 +242,11 @@ def measure_feed_health(
             f"{failures} of {events} events failed in {condition.window_minutes} min "
             f"({100 * rate:.0f}% > {100 * limit:.0f}%)"
         )
+    p95 = None if row.p95 is None else float(row.p95)
+    latency = condition.max_p95_latency_ms
+    timed_enough = row.timed >= condition.min_events
+    if latency is not None and p95 is not None and timed_enough and p95 > latency:
+        reasons.append(f"p95 latency {p95:,.0f} ms > {latency:,.0f} ms")
     stale = condition.stale_after_minutes
     # A feed that never delivered anything is not configured rather than stale.
     if stale is not None and idle is not None and idle >= stale:
@@ -249,6 +256,7 @@ def measure_feed_health(
         "events": events,
         "failed": failures,
         "failure_rate": rate,
+        "p95_latency_ms": p95,
         "minutes_since_last": None if idle is None else round(idle, 1),
         "last_received_at": None if last is None else last.isoformat(),
     }

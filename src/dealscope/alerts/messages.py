@@ -29,6 +29,7 @@ PUBLIC_DETAIL_KEYS = (
     "events",
     "failed",
     "failure_rate",
+    "p95_latency_ms",
     "minutes_since_last",
     "last_received_at",
     "current_title",

@@ -14,7 +14,8 @@ Kinds:
   the `weeks` weeks before it);
 - `feed_health`: webhook intake from `raw_events` over the last `window_minutes`: the share
   of events that failed (dead-lettered or carrying an error) above `max_failure_rate` once at
-  least `min_events` arrived, or nothing received for `stale_after_minutes`;
+  least `min_events` arrived, their 95th-percentile latency (receipt to applied) above
+  `max_p95_latency_ms`, or nothing received for `stale_after_minutes`;
 - `anomaly`: an anomaly signal of a metric. The detector belongs to the forecasting work
   (`analytics/models/anomalies.py`); until a detector is registered in
   `alerts.signals.ANOMALY_DETECTORS`, such rules are refused with a message saying so.
@@ -179,11 +180,18 @@ class FeedHealthCondition(_Spec):
     stale_after_minutes: int | None = Field(
         default=None, ge=5, le=30 * 24 * 60, description="Fire when nothing arrived this long."
     )
+    max_p95_latency_ms: float | None = Field(
+        default=None,
+        gt=0,
+        description="Fire when the 95th percentile of receipt-to-applied latency of the "
+        "window's events (at least min_events of them) is above this.",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> FeedHealthCondition:
-        if self.max_failure_rate is None and self.stale_after_minutes is None:
-            raise ValueError("set max_failure_rate, stale_after_minutes or both")
+        limits = (self.max_failure_rate, self.stale_after_minutes, self.max_p95_latency_ms)
+        if all(limit is None for limit in limits):
+            raise ValueError("set max_failure_rate, stale_after_minutes, max_p95_latency_ms")
         return self
 
 
