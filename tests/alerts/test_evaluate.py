@@ -11,9 +11,11 @@ import datetime as dt
 import pytest
 from alerting_data import add_events, add_leads, add_rule, add_tenant, delete_leads, local
 
+from dealscope.alerts.conditions import format_value
 from dealscope.alerts.evaluate import evaluate_tenant
 from dealscope.alerts.repository import list_alerts
 from dealscope.alerts.rules import AlertRuleSpec, check_rule
+from dealscope.analytics.specs import Unit
 from dealscope.errors import ValidationFailed
 from dealscope.warehouse.engine import Warehouse
 from dealscope.warehouse.schema import tenants
@@ -284,3 +286,13 @@ def test_rules_name_what_is_wrong() -> None:
     assert "anomaly detector 'default' is not available" in check(
         {"kind": "anomaly", "metric": "new_leads"}
     )
+
+
+def test_values_read_as_people_write_them() -> None:
+    assert format_value(1234567.8, Unit.MONEY) == "$1,234,568"
+    assert format_value(-2500, Unit.MONEY, "EUR") == "-€2,500"
+    assert format_value(900, Unit.MONEY, "CHF") == "900 CHF"
+    assert format_value(0.4567, Unit.RATIO) == "45.7%"
+    assert format_value(12.0, Unit.COUNT) == "12" and format_value(2.5, Unit.COUNT) == "2.5"
+    assert format_value(7.25, Unit.DURATION_MINUTES) == "7.2 min"
+    assert format_value(None, Unit.MONEY) == "no data"

@@ -43,14 +43,21 @@ class Finding:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def format_value(value: float | None, unit: Unit) -> str:
-    """A metric value as people read it (money without cents, ratios as percentages)."""
+_SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£"}
+
+
+def format_value(value: float | None, unit: Unit, currency: str = "USD") -> str:
+    """A metric value as people read it (money without cents in the tenant's currency,
+    ratios as percentages)."""
     if value is None:
         return "no data"
     if unit == Unit.RATIO:
         return f"{100 * value:.1f}%"
     if unit == Unit.MONEY:
-        return f"{value:,.0f}"
+        symbol = _SYMBOLS.get(currency)
+        amount = f"{abs(value):,.0f}"
+        sign = "-" if value < 0 else ""
+        return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
     if unit == Unit.COUNT:
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     suffix = {
@@ -77,14 +84,16 @@ def _single(service: AnalyticsService, query: MetricQuery) -> MetricRow:
     raise AssertionError(f"expected one row for {query.metrics[0]}, got {len(rows)}")
 
 
-def measure_threshold(service: AnalyticsService, condition: ThresholdCondition) -> Finding:
+def measure_threshold(
+    service: AnalyticsService, condition: ThresholdCondition, currency: str = "USD"
+) -> Finding:
     metric = get_metric(condition.metric)
     query = MetricQuery(metrics=[metric.slug], filters=condition.filters, range=condition.range)
     value = _single(service, query).value
     above = condition.operator == "above"
     firing = value is not None and (value > condition.value if above else value < condition.value)
-    shown = format_value(value, metric.unit)
-    limit = format_value(condition.value, metric.unit)
+    shown = format_value(value, metric.unit, currency)
+    limit = format_value(condition.value, metric.unit, currency)
     title = (
         f"{metric.label} ({condition.range.value}){_filters(condition)} is {shown}, "
         f"{condition.operator} {limit}"
@@ -142,7 +151,9 @@ def _same_weekday(
     return by_day.get(day), baseline, detail
 
 
-def measure_change(service: AnalyticsService, condition: ChangeCondition) -> Finding:
+def measure_change(
+    service: AnalyticsService, condition: ChangeCondition, currency: str = "USD"
+) -> Finding:
     metric = get_metric(condition.metric)
     detail: dict[str, Any] = {"metric": metric.slug, "baseline_kind": condition.baseline}
     if condition.baseline == "previous_period":
@@ -167,14 +178,15 @@ def measure_change(service: AnalyticsService, condition: ChangeCondition) -> Fin
     detail.update(change=change, change_pct=pct, percent=condition.percent)
     moved = "rose" if (change or 0) > 0 else "fell"
     size = "from nothing" if pct is None and change else f"{abs(pct or 0):.0f}%"
-    title = (
-        f"{what} {moved} {size} against {against}: "
-        f"{format_value(value, metric.unit)} vs {format_value(baseline, metric.unit)}"
-    )
+    shown = format_value(value, metric.unit, currency)
+    base = format_value(baseline, metric.unit, currency)
+    title = f"{what} {moved} {size} against {against}: {shown} vs {base}"
     return Finding(fires, title, value, baseline, detail)
 
 
-def measure_anomaly(service: AnalyticsService, condition: AnomalyCondition) -> Finding:
+def measure_anomaly(
+    service: AnalyticsService, condition: AnomalyCondition, currency: str = "USD"
+) -> Finding:
     """Through a registered detector (signals.ANOMALY_DETECTORS); rules are refused at
     creation while none is, and a rule whose detector went away does not fire."""
     metric = get_metric(condition.metric)
@@ -200,8 +212,8 @@ def measure_anomaly(service: AnalyticsService, condition: AnomalyCondition) -> F
     fires = verdict.is_anomaly and direction_ok
     title = (
         f"{metric.label} on {day.isoformat()}{_filters(condition)} is unusual: "
-        f"{format_value(verdict.value, metric.unit)}, expected "
-        f"{format_value(verdict.expected, metric.unit)}"
+        f"{format_value(verdict.value, metric.unit, currency)}, expected "
+        f"{format_value(verdict.expected, metric.unit, currency)}"
     )
     detail = {"metric": metric.slug, "day": day.isoformat(), "score": verdict.score}
     return Finding(fires, title, verdict.value, verdict.expected, detail)
@@ -271,12 +283,13 @@ def measure(
     service: AnalyticsService,
     connection: sa.Connection,
     now: dt.datetime,
+    currency: str = "USD",
 ) -> Finding:
     """The finding of `condition` at `now` (the service's `as_of` is `now`'s local day)."""
     if isinstance(condition, ThresholdCondition):
-        return measure_threshold(service, condition)
+        return measure_threshold(service, condition, currency)
     if isinstance(condition, ChangeCondition):
-        return measure_change(service, condition)
+        return measure_change(service, condition, currency)
     if isinstance(condition, AnomalyCondition):
-        return measure_anomaly(service, condition)
+        return measure_anomaly(service, condition, currency)
     return measure_feed_health(connection, service.sources.scope, condition, now)

@@ -67,15 +67,18 @@ class TenantInfo:
     id: int
     name: str
     timezone: str
+    currency: str = "USD"
 
 
 def get_tenant_info(connection: sa.Connection, tenant_id: int) -> TenantInfo:
     row = connection.execute(
-        sa.select(tenants.c.name, tenants.c.timezone).where(tenants.c.id == tenant_id)
+        sa.select(tenants.c.name, tenants.c.timezone, tenants.c.currency).where(
+            tenants.c.id == tenant_id
+        )
     ).first()
     if row is None:
         raise NotFound(f"no tenant {tenant_id}")
-    return TenantInfo(tenant_id, row.name, row.timezone)
+    return TenantInfo(tenant_id, row.name, row.timezone, row.currency)
 
 
 @dataclass
@@ -218,7 +221,8 @@ def evaluate_tenant(
             continue
         try:
             with warehouse.engine.connect() as connection:
-                finding = measure(rule.spec.condition, service, connection, now)
+                condition = rule.spec.condition
+                finding = measure(condition, service, connection, now, tenant.currency)
             with unit_of_work(warehouse) as uow:
                 apply_finding(uow, rule, finding, now, report)
         except Exception as exc:  # one broken rule must not stop the others
