@@ -16,6 +16,7 @@ from dealscope.api.middleware import RequestIdMiddleware
 from dealscope.api.ratelimit import RateLimiter
 from dealscope.api.routers import agents as agent_routes
 from dealscope.api.routers import alerts as alert_routes
+from dealscope.api.routers import anomalies as anomaly_routes
 from dealscope.api.routers import (
     api_keys,
     audit,
@@ -127,4 +128,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_routes.router, prefix=API_PREFIX)
     app.include_router(report_routes.router, prefix=API_PREFIX)
     app.include_router(forecast_routes.router, prefix=API_PREFIX)
+    app.include_router(anomaly_routes.router, prefix=API_PREFIX)
     return app

@@ -508,7 +508,8 @@ class MonteCarloForecaster:
         probability = np.zeros(len(self.amounts_))
         accept = np.zeros(len(self.amounts_), dtype=np.uint64)
         rows = np.zeros(len(self.amounts_), dtype=np.int64)
-        groups, tables = [], []
+        groups: list[_Group] = []
+        tables: list[np.ndarray] = []
         for group in range(len(self.groups_)):
             timing = sampling.stretch_pmf(self.group_shape_[group], scenario.cycle_time, 1)
             timing = timing[:horizon]
