@@ -33,6 +33,8 @@ TITLES = {
     "funnel": "Funnel",
     "speed": "Speed to lead",
     "settings": "Settings",
+    "alerts": "Alerts",
+    "reports": "Reports",
 }
 
 
@@ -79,7 +81,7 @@ def test_every_page_renders_for_every_role_with_the_apis_figures(
     page = app(client.tokens, me).run()
     _clean(page)
     currency = me.tenant.currency
-    pages = [*ANALYTICS_PAGES, *(["settings"] if role == "admin" else [])]
+    pages = [*ANALYTICS_PAGES, "alerts", "reports", *(["settings"] if role == "admin" else [])]
     for name in pages:
         page.switch_page(f"views/{name}.py").run()
         _clean(page)
@@ -123,6 +125,15 @@ def test_every_page_renders_for_every_role_with_the_apis_figures(
         elif name == "speed":
             speed = client.speed_to_lead(period, 5).data
             assert shown["New leads"] == count(speed.overall.leads)
+        elif name == "alerts":
+            alerts = client.alerts()
+            if alerts.scoped_out:
+                assert page.info[0].value.startswith("Alerts watch the whole brokerage")
+            else:
+                assert shown == {"Open": str(alerts.open), "Acknowledged": str(alerts.acknowledged)}
+        elif name == "reports":
+            templates = page.dataframe[0].value
+            assert list(templates["name"]) == [t.name for t in client.reports().templates]
         elif name == "settings":
             users = page.dataframe[0].value
             assert sorted(users["email"]) == sorted(u.email for u in client.list_users())
@@ -213,3 +224,19 @@ def test_an_unreachable_api_tells_the_user_what_to_do(
     message = page.error[0].value
     assert f"cannot reach the DealScope API at **{api_url}**" in message
     assert "dealscope serve" in message and "DEALSCOPE_API_URL" in message
+
+
+def test_a_report_renders_and_downloads(
+    app: Callable[..., AppTest], signed_in: dict[str, tuple[DealScopeClient, MeRead]]
+) -> None:
+    client, me = signed_in["analyst"]
+    page = app(client.tokens, me).run()
+    page.switch_page("views/reports.py").run()
+    _clean(page)
+    page.selectbox[0].set_value("Daily summary (template)")
+    page.segmented_control[0].set_value("csv")
+    next(b for b in page.button if b.label == "Render").click().run()
+    _clean(page)
+    rendered = page.session_state["report_file"]
+    assert rendered.filename.startswith("daily-summary-") and rendered.filename.endswith(".zip")
+    assert rendered.content[:2] == b"PK"  # a zip of CSV files

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from dealscope.client.agent_models import AgentDetailRead, TeamDetailRead, TeamsRead
 from dealscope.client.analytics_models import (
     LeaderboardRead,
     MetricCatalogRead,
@@ -36,6 +37,15 @@ from dealscope.client.models import (
     UserCreate,
     UserRead,
     UserUpdate,
+)
+from dealscope.client.ops_models import (
+    AlertList,
+    AlertRead,
+    AlertRuleRead,
+    ReportFile,
+    ReportGenerated,
+    ReportList,
+    ScheduleRead,
 )
 from dealscope.client.queries import MetricQuery, PeriodQuery
 from dealscope.client.transport import Clock, Tokens, TokensListener, Transport, utc_now
@@ -221,6 +231,87 @@ class DealScopeClient:
     def query_metrics(self, query: MetricQuery) -> Snapshot[MetricResult]:
         body = query.model_dump(mode="json", exclude_none=True)
         return self._snapshot(MetricResult, "POST", f"{API}/metrics/query", json=body)
+
+    def agent_detail(
+        self, agent_id: int, period: PeriodQuery | None = None
+    ) -> Snapshot[AgentDetailRead]:
+        """One agent's scorecard, activities, comparison with team and brokerage, quota
+        pacing and trend; ApiError 404 for an agent outside the caller's scope."""
+        params = (period or PeriodQuery()).params()
+        path = f"{API}/dashboard/agents/{agent_id}"
+        return self._snapshot(AgentDetailRead, "GET", path, params)
+
+    def teams(self, period: PeriodQuery | None = None) -> Snapshot[TeamsRead]:
+        params = (period or PeriodQuery()).params()
+        return self._snapshot(TeamsRead, "GET", f"{API}/dashboard/teams", params)
+
+    def team_detail(
+        self, team_id: int, period: PeriodQuery | None = None
+    ) -> Snapshot[TeamDetailRead]:
+        params = (period or PeriodQuery()).params()
+        return self._snapshot(TeamDetailRead, "GET", f"{API}/dashboard/teams/{team_id}", params)
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    def alerts(
+        self, status: str = "active", severity: str | None = None, limit: int = 100
+    ) -> AlertList:
+        """The alert centre: `status` active (open and acknowledged), open, acknowledged,
+        resolved or all; newest first."""
+        params = _drop_none({"status": status, "severity": severity, "limit": limit})
+        return _parse(
+            AlertList, self._transport.call("GET", f"{API}/dashboard/alerts", params=params)
+        )
+
+    def acknowledge_alert(self, alert_id: int) -> AlertRead:
+        path = f"{API}/dashboard/alerts/{alert_id}/acknowledge"
+        return _parse(AlertRead, self._transport.call("POST", path))
+
+    def resolve_alert(self, alert_id: int) -> AlertRead:
+        path = f"{API}/dashboard/alerts/{alert_id}/resolve"
+        return _parse(AlertRead, self._transport.call("POST", path))
+
+    def alert_rules(self) -> list[AlertRuleRead]:
+        return _parse_list(AlertRuleRead, self._transport.call("GET", f"{API}/config/alerts/rules"))
+
+    # --- reports ---------------------------------------------------------------------------
+
+    def reports(self) -> ReportList:
+        """Saved reports shared with the caller, and the built-in templates."""
+        return _parse(ReportList, self._transport.call("GET", f"{API}/reports/list"))
+
+    def report_schedules(self) -> list[ScheduleRead]:
+        return _parse_list(ScheduleRead, self._transport.call("GET", f"{API}/reports/schedules"))
+
+    def generate_report(
+        self,
+        *,
+        template: str | None = None,
+        report_id: int | None = None,
+        format: str = "pdf",
+        as_of: dt.date | None = None,
+    ) -> ReportGenerated:
+        """Render a template or a saved report; the answer says where to download it."""
+        body = _drop_none(
+            {
+                "template": template,
+                "report_id": report_id,
+                "format": format,
+                "as_of": as_of.isoformat() if as_of else None,
+                "download": False,
+            }
+        )
+        response = self._transport.call("POST", f"{API}/reports/generate", json=body)
+        return _parse(ReportGenerated, response)
+
+    def download_report(self, generated: ReportGenerated) -> ReportFile:
+        """The rendered file's bytes (while the download has not expired)."""
+        response = self._transport.call("GET", generated.download_url)
+        return ReportFile(
+            filename=generated.filename,
+            content_type=response.headers.get("content-type", generated.content_type),
+            content=response.content,
+        )
 
     # --- users and API keys (admins) -----------------------------------------------------
 

@@ -11,7 +11,13 @@ import streamlit as st
 from dealscope.client import ApiError, ApiUnavailable
 from dealscope.dashboard import controls, session, theme
 from dealscope.dashboard.login import login_page
-from dealscope.dashboard.navigation import ANALYTICS, PAGES_DIR, SETTINGS, pages_for
+from dealscope.dashboard.navigation import (
+    ANALYTICS,
+    OPERATIONS,
+    PAGES_DIR,
+    SETTINGS,
+    pages_for,
+)
 
 st.set_page_config(
     page_title="DealScope", page_icon=":material/insights:", layout="wide",
@@ -37,7 +43,7 @@ if user is None:
     sign_in = st.Page(login_page, title="Sign in", icon=":material/login:", default=True)
     aliases = [
         st.Page(login_page, title=spec.title, url_path=spec.url_path)
-        for spec in (*ANALYTICS, SETTINGS)
+        for spec in (*ANALYTICS, *OPERATIONS, SETTINGS)
     ]
     st.navigation([sign_in, *aliases], position="hidden").run()
     st.stop()

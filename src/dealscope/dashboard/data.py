@@ -19,6 +19,7 @@ from dealscope.client import (
     Snapshot,
     SortBy,
 )
+from dealscope.client.agent_models import AgentDetailRead, TeamsRead
 from dealscope.client.analytics_models import (
     LeaderboardRead,
     MetricCatalogRead,
@@ -94,6 +95,18 @@ def fetch_agents(
     _client: DealScopeClient, key: str, period: PeriodQuery, sort_by: SortBy
 ) -> Snapshot[LeaderboardRead]:
     return _client.agents(period, sort_by)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False, max_entries=256)
+def fetch_agent(
+    _client: DealScopeClient, key: str, agent_id: int, period: PeriodQuery
+) -> Snapshot[AgentDetailRead]:
+    return _client.agent_detail(agent_id, period)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False, max_entries=256)
+def fetch_teams(_client: DealScopeClient, key: str, period: PeriodQuery) -> Snapshot[TeamsRead]:
+    return _client.teams(period)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False, max_entries=512)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 from pydantic import BaseModel
 
+from dealscope.client.agent_models import AgentDetailRead, TeamsRead
 from dealscope.client.analytics_models import (
     ConcentrationRead,
     LeaderboardRead,
@@ -17,6 +18,7 @@ from dealscope.client.analytics_models import (
     SummaryRead,
 )
 from dealscope.client.dashboard_models import PipelineRead, SlaRead
+from dealscope.client.ops_models import AlertRuleRead
 
 
 def of(items: Sequence[BaseModel], columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -81,6 +83,44 @@ def leaderboard(board: LeaderboardRead, teams: dict[str, str] | None = None) -> 
     frame["team"] = [
         names.get(str(t), f"Team {t}") if pd.notna(t) else "(no team)" for t in frame["team_id"]
     ]
+    return frame
+
+
+def teams(read: TeamsRead) -> pd.DataFrame:
+    """Per team: agents, GCI, GCI per agent, share of GCI, deals won, conversion, median
+    speed to lead and attainment of the team's plan."""
+    rows = [
+        {
+            "team": t.name,
+            "agents": t.agents,
+            "gci": t.scorecard.gci,
+            "gci_per_agent": t.per_agent.gci,
+            "gci_share": t.gci_share,
+            "deals_won": t.scorecard.deals_won,
+            "conversion": t.scorecard.conversion,
+            "speed_to_lead_median_minutes": t.scorecard.speed_to_lead_median_minutes,
+            "plan": t.quota.target,
+            "attainment": t.quota.attainment,
+        }
+        for t in read.teams
+    ]
+    return pd.DataFrame(rows).sort_values("gci", ascending=False, ignore_index=True)
+
+
+def agent_versus(agent: AgentDetailRead) -> pd.DataFrame:
+    """The agent's GCI, volume and pipeline beside their team's and the brokerage's per-agent
+    averages (where the caller may see them): rows measure, columns agent, team, brokerage."""
+    measures = {
+        "GCI": "gci",
+        "Company dollar": "company_dollar",
+        "Weighted pipeline": "weighted_pipeline_value",
+    }
+    frame = pd.DataFrame({"measure": list(measures)})
+    frame[agent.name] = [getattr(agent.scorecard, m) for m in measures.values()]
+    for average in (agent.team_average, agent.brokerage_average):
+        if average is not None:
+            label = f"{average.label} (per agent)"
+            frame[label] = [getattr(average.scorecard, m) for m in measures.values()]
     return frame
 
 
@@ -202,3 +242,13 @@ def sla(read: SlaRead) -> pd.DataFrame:
         ("never contacted", read.never_contacted),
     ]
     return pd.DataFrame(rows, columns=["outcome", "leads"])
+
+
+def rules(read: Sequence[AlertRuleRead]) -> pd.DataFrame:
+    """One row per rule: id, and the definition's simple fields (name, metric, severity...)."""
+    rows = []
+    for rule in read:
+        row: dict[str, object] = {"id": rule.id}
+        row |= {k: v for k, v in rule.rule.items() if isinstance(v, str | int | float | bool)}
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -29,6 +29,10 @@ ANALYTICS = (
     PageSpec("funnel.py", "Funnel", ":material/conversion_path:", "Analytics", "funnel"),
     PageSpec("speed.py", "Speed to lead", ":material/timer:", "Analytics", "speed-to-lead"),
 )
+OPERATIONS = (
+    PageSpec("alerts.py", "Alerts", ":material/notifications:", "Operations", "alerts"),
+    PageSpec("reports.py", "Reports", ":material/description:", "Operations", "reports"),
+)
 SETTINGS = PageSpec("settings.py", "Settings", ":material/settings:", "Admin", "settings")
 
 
@@ -37,6 +41,7 @@ def pages_for(me: MeRead) -> list[PageSpec]:
     pages = list(ANALYTICS)
     if me.role == Role.AGENT:
         pages[3] = PageSpec("agents.py", "My scorecard", ":material/person:", "Analytics", "agents")
+    pages.extend(OPERATIONS)
     if me.can(Permission.MANAGE_USERS) or me.can(Permission.MANAGE_API_KEYS):
         pages.append(SETTINGS)
     return pages

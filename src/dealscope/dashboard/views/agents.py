@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dealscope.client import Compare, Dimension, Grain, MetricQuery, PeriodQuery, RangeName, SortBy
+from dealscope.client import Compare, Dimension, MetricQuery, SortBy
 from dealscope.dashboard import charts, controls, frames, session
-from dealscope.dashboard.data import fetch_agents, fetch_metrics
+from dealscope.dashboard.data import fetch_agent, fetch_agents, fetch_metrics, fetch_teams
 from dealscope.dashboard.formatting import count, minutes, money, percent
 from dealscope.dashboard.widgets import chart, empty, fetch, freshness, selected, table, try_fetch
 
@@ -23,7 +23,6 @@ SORT_COLUMN = {
     SortBy.CONVERSION: "conversion",
     SortBy.SPEED_TO_LEAD: "speed_to_lead_minutes",
 }
-SCORECARD_METRICS = ["gci", "closings", "new_leads", "win_rate", "speed_to_lead_median_minutes"]
 
 user = session.require()
 currency = user.me.tenant.currency
@@ -109,18 +108,33 @@ table(
 
 if user.me.tenant_wide or user.me.team_id is not None:
     st.subheader("Team comparison")
-    comparison = frames.team_comparison(board)
-    chart(
-        charts.bar(
-            comparison,
-            "team",
-            ["gci", "gci_per_agent"],
-            "GCI and GCI per agent by team",
-            money=True,
-        ),
-        comparison,
-        "team comparison",
+    teams_snapshot = try_fetch(
+        lambda: fetch_teams(user.client, user.key, view.period), "the team comparison"
     )
+    if teams_snapshot is not None:
+        comparison = frames.teams(teams_snapshot.data)
+        chart(
+            charts.bar(
+                comparison,
+                "team",
+                ["gci", "gci_per_agent"],
+                "GCI and GCI per agent by team",
+                money=True,
+            ),
+            comparison,
+            "team comparison",
+        )
+        table(
+            comparison,
+            "teams",
+            column_config={
+                "gci": st.column_config.NumberColumn("GCI", format="dollar"),
+                "gci_per_agent": st.column_config.NumberColumn("GCI per agent", format="dollar"),
+                "gci_share": st.column_config.NumberColumn("Share of GCI", format="percent"),
+                "conversion": st.column_config.NumberColumn("Conversion", format="percent"),
+                "attainment": st.column_config.NumberColumn("Plan attainment", format="percent"),
+            },
+        )
 
 st.subheader("Quota pacing")
 quota_query = MetricQuery.over(
@@ -176,17 +190,50 @@ c[1].metric("Deals", count(row["deals"]), border=True)
 c[2].metric("New leads", count(row["new_leads"]), border=True)
 c[3].metric("Conversion", percent(row["conversion"]), border=True)
 c[4].metric("Speed to lead", minutes(row["speed_to_lead_minutes"]), border=True)
-year = PeriodQuery(RangeName.CUSTOM, *frames.trailing_year(board_read.as_of))
-card_query = MetricQuery.over(
-    year, SCORECARD_METRICS, grain=Grain.MONTH, filters={Dimension.AGENT: [str(agent_id)]}
+detail = try_fetch(
+    lambda: fetch_agent(user.client, user.key, agent_id, view.period), "the agent's scorecard"
 )
-history = try_fetch(lambda: fetch_metrics(user.client, user.key, card_query), "the scorecard")
-if history is not None:
-    months = frames.metric_wide(history.data)
-    chart(
-        charts.bar(
-            months, "bucket", "gci", f"{names[agent_id]}: GCI by month, trailing year", money=True
-        ),
-        months,
-        f"scorecard {agent_id}",
-    )
+if detail is not None:
+    agent = detail.data
+    versus = frames.agent_versus(agent)
+    left, right = st.columns(2)
+    with left:
+        if len(versus.columns) > 2:
+            chart(
+                charts.bar(
+                    versus,
+                    "measure",
+                    list(versus.columns[1:]),
+                    f"{agent.name} against the averages",
+                    money=True,
+                ),
+                versus,
+                f"agent {agent_id} against averages",
+            )
+        else:
+            st.caption("Team and brokerage averages are shown to managers and tenant-wide roles.")
+        to_date = frames.of(agent.quota_to_date)
+        if to_date["target"].notna().any() and (to_date["target"].fillna(0) > 0).any():
+            chart(
+                charts.bullet(to_date, "label", "gci", "target", "GCI against plan to date"),
+                to_date,
+                f"agent {agent_id} quota",
+            )
+        else:
+            empty(f"{agent.name} has no GCI plan for this month, quarter or year.")
+    with right:
+        trend = frames.of(agent.trend)
+        chart(
+            charts.bar(trend, "month_start", "gci", f"{agent.name}: GCI by month", money=True),
+            trend,
+            f"agent {agent_id} trend",
+        )
+        activities = frames.of(agent.activities)
+        if activities.empty or activities["count"].sum() == 0:
+            empty("No activities logged in this period.")
+        else:
+            chart(
+                charts.bar(activities, "activity_type", "count", "Activities in the period"),
+                activities,
+                f"agent {agent_id} activities",
+            )
