@@ -17,11 +17,12 @@ import numpy as np
 
 from dealscope.bench.generate import BENCH_END, throwaway_cipher
 from dealscope.demo.generator import BrokerageSpec, generate_brokerage
-from dealscope.demo.loader import load_brokerage
+from dealscope.demo.loader import find_tenant, load_brokerage
+from dealscope.errors import NotFound
 from dealscope.reports.document import build_document
 from dealscope.reports.service import render_document, resolve_spec
 from dealscope.reports.specs import ReportFormat
-from dealscope.warehouse.engine import open_warehouse
+from dealscope.warehouse.engine import describe_url, open_warehouse
 from dealscope.warehouse.migrate import upgrade
 from dealscope.warehouse.tenancy import TenantScope
 
@@ -38,19 +39,38 @@ def _seconds(samples: list[float]) -> dict[str, float]:
     }
 
 
-def bench_reports(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
+def _generated(url: str, leads: int, seed: int) -> int:
+    with open_warehouse(url) as warehouse:
+        upgrade(warehouse)
+        brokerage = generate_brokerage(BrokerageSpec(leads=leads, seed=seed, end=BENCH_END))
+        return load_brokerage(
+            warehouse, brokerage, "bench-reports", cipher=throwaway_cipher()
+        ).tenant_id
+
+
+def bench_reports(
+    leads: int,
+    repeat: int,
+    seed: int = 42,
+    database_url: str | None = None,
+    tenant: str | None = None,
+) -> dict[str, Any]:
     """Seconds to render the monthly executive report as PDF (and XLSX, CSV) on `leads`
-    generated leads, `repeat` times each after a cold first rendering; with the target."""
+    generated leads, `repeat` times each after a cold first rendering; with the target.
+    With `database_url` and `tenant`, an existing warehouse's tenant (generated with
+    `dealscope generate --end 2026-06-30`) is read instead of generating one."""
     spec = resolve_spec(TEMPLATE)
     with tempfile.TemporaryDirectory(prefix="dealscope-bench-reports-") as tmp:
-        url = f"duckdb:///{Path(tmp) / 'bench.duckdb'}"
+        url = database_url or f"duckdb:///{Path(tmp) / 'bench.duckdb'}"
         loading = time.perf_counter()
-        with open_warehouse(url) as warehouse:
-            upgrade(warehouse)
-            brokerage = generate_brokerage(BrokerageSpec(leads=leads, seed=seed, end=BENCH_END))
-            tenant_id = load_brokerage(
-                warehouse, brokerage, "bench-reports", cipher=throwaway_cipher()
-            ).tenant_id
+        if database_url is None:
+            tenant_id = _generated(url, leads, seed)
+        else:
+            with open_warehouse(url, read_only=True) as warehouse:
+                found = find_tenant(warehouse, tenant or "")
+            if found is None:
+                raise NotFound(f"no tenant {tenant!r} in {describe_url(url)}")
+            tenant_id = found
         load_seconds = time.perf_counter() - loading
         with open_warehouse(url, read_only=True) as warehouse:
             scope = TenantScope(tenant_id)
@@ -85,7 +105,8 @@ def bench_reports(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
     pdf_p50 = runs["pdf"]["total_seconds"]["p50"]
     cold_total = cold_figures + cold_file
     return {
-        "leads": leads,
+        "leads": leads if database_url is None else None,
+        "warehouse": "generated" if database_url is None else describe_url(url),
         "repeat": repeat,
         "seed": seed,
         "as_of": BENCH_END.isoformat(),
@@ -102,5 +123,7 @@ def bench_reports(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
         "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine meanwhile
         "formats": runs,
         "target_seconds": TARGET_SECONDS,
-        "pdf_target_met": pdf_p50 < TARGET_SECONDS and cold_total < TARGET_SECONDS,
+        # The target is the running server's: warm, the warehouse open and WeasyPrint loaded.
+        "pdf_target_met": pdf_p50 < TARGET_SECONDS,
+        "cold_pdf_target_met": cold_total < TARGET_SECONDS,
     }
