@@ -89,7 +89,7 @@ def record_observation(
     )
     if inserted.first() is None:
         return  # seen before: nothing changes
-    if latest_at is not None and obs.observed_at > _aware(latest_at):
+    if latest_at is None or obs.observed_at > _aware(latest_at):  # first, or newest: append
         _append_if_changed(uow, tenant_id, opportunity_id, obs)
     else:
         _rebuild(uow, tenant_id, opportunity_id)
