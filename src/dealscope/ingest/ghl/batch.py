@@ -22,7 +22,13 @@ import sqlalchemy as sa
 
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
 from dealscope.kit.crypto import PiiCipher
-from dealscope.warehouse.schema import activities, contacts, messages
+from dealscope.warehouse.schema import (
+    activities,
+    contacts,
+    messages,
+    pipeline_stages,
+    pipelines,
+)
 from dealscope.warehouse.unit_of_work import UnitOfWork
 
 _VIEW = "_ghl_page_rows"
@@ -219,3 +225,60 @@ class MessagePage(GhlRecords):
     def flush(self) -> None:
         self._writes[messages.name].flush()
         self._writes[activities.name].flush()
+
+
+class OpportunityPage(GhlRecords):
+    """Upserts of one page of GHL opportunities with the page's lookups read once: the
+    tenant's pipeline stages and pipeline names, and the deals' contacts. The deal itself,
+    its observations and stage history are written as `GhlRecords.upsert_opportunity` does
+    (they depend on each other row by row)."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
+        super().__init__(uow, tenant_id, cipher, recorded_from="sync")
+        self._stages: dict[str, tuple[int | None, str]] = {}
+        self._pipeline_names: dict[int, str] = {}
+        self._contacts: dict[str, int] = {}
+
+    def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
+        found = self.conn.execute(
+            sa.select(
+                pipeline_stages.c.external_id,
+                pipeline_stages.c.pipeline_id,
+                pipeline_stages.c.stage_key,
+            ).where(pipeline_stages.c.tenant_id == self.tenant_id)
+        ).all()
+        self._stages = {r.external_id: (r.pipeline_id, str(r.stage_key)) for r in found}
+        names = self.conn.execute(
+            sa.select(pipelines.c.id, pipelines.c.name).where(
+                pipelines.c.tenant_id == self.tenant_id
+            )
+        ).all()
+        self._pipeline_names = {int(r.id): r.name for r in names}
+        contact_ids = sorted(
+            {str(r.get("contactId") or (r.get("contact") or {}).get("id") or "") for r in rows}
+            - {""}
+        )
+        if contact_ids:
+            known = self.conn.execute(
+                sa.select(contacts.c.external_id, contacts.c.id).where(
+                    contacts.c.tenant_id == self.tenant_id,
+                    contacts.c.external_id.in_(contact_ids),
+                )
+            ).all()
+            self._contacts = {r.external_id: int(r.id) for r in known}
+
+    def _stage(self, stage_external: str | None) -> tuple[int | None, str]:
+        if stage_external is not None and stage_external in self._stages:
+            return self._stages[stage_external]
+        return super()._stage(stage_external)  # raises what an unknown stage raises
+
+    def _pipeline_name(self, pipeline_id: int | None) -> str | None:
+        if pipeline_id is not None and pipeline_id in self._pipeline_names:
+            return self._pipeline_names[pipeline_id]
+        return super()._pipeline_name(pipeline_id)
+
+    def contact_id(self, external: Any, at: dt.datetime) -> int:
+        key = str(external or "")
+        if key not in self._contacts:
+            self._contacts[key] = super().contact_id(external, at)  # a placeholder, made now
+        return self._contacts[key]

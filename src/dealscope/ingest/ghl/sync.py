@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from dealscope.errors import DealScopeError, ValidationFailed
 from dealscope.ingest.ghl import endpoints
-from dealscope.ingest.ghl.batch import ContactPage, MessagePage
+from dealscope.ingest.ghl.batch import ContactPage, MessagePage, OpportunityPage
 from dealscope.ingest.ghl.client import GhlAuthFailed, GhlClient, GhlDailyLimitReached
 from dealscope.ingest.ghl.cursors import CursorKey, advance, find_cursor, finish_run, start_run
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
@@ -210,6 +210,10 @@ class GhlSync:
                     page.prefetch(str(row.get("id") or "") for _, row in rows)
                     outcomes = [write(page, row) for write, row in rows]
                     page.flush()
+                elif resource == "opportunities":
+                    deals = OpportunityPage(uow, self.tenant_id, self.cipher)
+                    deals.prefetch(row for _, row in rows)
+                    outcomes = [write(deals, row) for write, row in rows]
                 elif resource == "messages":
                     batch = MessagePage(uow, self.tenant_id, self.cipher)
                     batch.prefetch(row for _, row in rows)
