@@ -93,7 +93,7 @@ class MonteCarloConfig:
         105, 120, 150, 180, 240, 300, 365,
     )  # fmt: skip
     level_days: int = 91  # recent days that set the lead arrival level
-    half_life_days: float | None = 180.0  # recency weighting of past deals' outcomes
+    half_life_days: float | None = 120.0  # recency weighting of past deals' outcomes
 
     def __post_init__(self) -> None:
         if not 1 <= self.horizon_days <= MAX_HORIZON_DAYS:
@@ -262,13 +262,14 @@ class MonteCarloForecaster:
         self.amounts_ = amounts
         self.open_deal_ids_ = open_deals["deal_id"].to_numpy()
         self.cells_ = cells
-        self.cell_rate_ = np.zeros(len(cells))  # P(closing within the window)
+        self.cell_rate_ = np.zeros(len(cells))  # P(closing within the horizon)
         groups = cells[["stage", "landmark"]].drop_duplicates().reset_index(drop=True)
         self.groups_ = groups
         self.cell_group_ = cells.merge(
             groups.reset_index(names="group"), on=["stage", "landmark"], how="left"
         )["group"].to_numpy()
-        self.group_shape_ = np.zeros((len(groups), window))  # timing, given a closing
+        # Timing over the window, given a closing, scaled to sum to 1 within the horizon.
+        self.group_shape_ = np.zeros((len(groups), window))
         if len(cells) == 0:
             return
         info = entries.merge(
@@ -282,6 +283,7 @@ class MonteCarloForecaster:
         """Closing rate of every cell and timing of every (stage, landmark) group."""
         cfg = self.config
         kappa = cfg.shrinkage
+        horizon = cfg.horizon_days
         entered = info["entered"].to_numpy(float)
         exited = info["exited"].to_numpy(float)
         won = info["won"].to_numpy(float)
@@ -296,30 +298,39 @@ class MonteCarloForecaster:
             for li, mark in enumerate(cfg.landmarks):
                 if li > max(wanted):
                     break
-                ref = in_stage & (entered + mark + window <= 0.0)
-                ref &= ~(exited <= entered + mark)  # still in the stage at that age
+                still = ~(exited <= entered + mark)  # still in the stage at that age
+                # The rate: closings within the horizon, from the freshest windows that have
+                # fully played out (a changing market shows in it sooner).
+                ref = in_stage & still & (entered + mark + horizon <= 0.0)
                 lag = won[ref] - (entered[ref] + mark)
-                days = np.where((lag > 0) & (lag <= window), np.ceil(lag), 0).astype(np.int64)
-                weight = self._recency(entered[ref] + mark + window)
-                m, wins = float(weight.sum()), float(weight[days > 0].sum())
-                hist = np.bincount(days, weights=weight, minlength=window + 1)[1:]
+                closes = (lag > 0) & (lag <= horizon)
+                weight = self._recency(entered[ref] + mark + horizon)
+                m, wins = float(weight.sum()), float(weight[closes].sum())
                 p = (
                     (wins / m if m else 0.0)
                     if prev_p is None
                     else float(_shrunk(wins, m, prev_p, kappa))
                 )
-                shape = hist / wins if int((days > 0).sum()) >= 5 else prev_shape
-                if shape is None and wins > 0:
-                    shape = hist / wins
+                # The timing: over twice the horizon (so faster-cycle scenarios can pull later
+                # closings in), scaled to 1 within the horizon.
+                long = in_stage & still & (entered + mark + window <= 0.0)
+                lag_long = won[long] - (entered[long] + mark)
+                days = np.where((lag_long > 0) & (lag_long <= window), np.ceil(lag_long), 0)
+                hist = np.bincount(
+                    days.astype(np.int64),
+                    weights=self._recency(entered[long] + mark + window),
+                    minlength=window + 1,
+                )[1:]
+                inside = float(hist[:horizon].sum())
+                enough = int((days > 0).sum()) >= 5 or prev_shape is None
+                shape = hist / inside if inside > 0 and enough else prev_shape
                 if m == 0 and li == 0:
                     self.warnings_.append(f"no history of deals in stage {stage!r}")
                 prev_p, prev_shape = p, shape
                 if li not in wanted or shape is None:
                     continue
                 mine = np.flatnonzero((cell_stage == stage) & (cell_mark == li))
-                self.cell_rate_[mine] = codes.rates(
-                    ref, (days > 0) * weight, weight, mine, p, kappa
-                )
+                self.cell_rate_[mine] = codes.rates(ref, closes * weight, weight, mine, p, kappa)
                 self.group_shape_[self.cell_group_[mine[0]]] = shape
 
     def _recency(self, window_end: np.ndarray) -> np.ndarray:
@@ -515,7 +526,7 @@ class MonteCarloForecaster:
             timing = timing[:horizon]
             mass = float(timing.sum())
             deals = np.flatnonzero(deal_group == group)
-            p = rate[deals] * mass
+            p = np.minimum(rate[deals] * mass, 1.0)
             if mass <= 0.0 or not np.any(p > 0):
                 continue
             probability[deals] = p
