@@ -80,9 +80,10 @@ class Settings(BaseSettings):
         description="The From address of reports and alerts.",
     )
     slack_webhook_url: str | None = None
-    scheduler_enabled: bool = Field(
-        default=True,
-        description="Run report schedules and alert evaluation inside the API process.",
+    scheduler_enabled: bool | None = Field(
+        default=None,
+        description="Run report schedules and alert evaluation inside the API process; "
+        "unset means yes, except with environment=test (tests drive the runner themselves).",
     )
     scheduler_tick_seconds: int = Field(
         default=30, ge=1, le=3600, description="How often due report schedules are looked for."
@@ -145,6 +146,13 @@ class Settings(BaseSettings):
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @property
+    def runs_scheduler(self) -> bool:
+        """Whether the API process runs the report and alert scheduler."""
+        if self.scheduler_enabled is not None:
+            return self.scheduler_enabled
+        return self.environment != Environment.TEST
 
     @property
     def duckdb_path(self) -> Path:

@@ -194,8 +194,14 @@ def test_the_scheduler_starts_with_the_api_unless_disabled(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     settings = Settings(
-        _env_file=None, environment="test", data_dir=tmp_path, database_url=warehouse.url
+        _env_file=None,
+        environment="test",
+        data_dir=tmp_path,
+        database_url=warehouse.url,
+        scheduler_enabled=True,
     )
+    assert not Settings(_env_file=None, environment="test").runs_scheduler
+    assert Settings(_env_file=None, environment="dev").runs_scheduler
     with TestClient(create_app(settings)) as http:
         scheduler = http.app.state.scheduler  # type: ignore[attr-defined]
         assert scheduler is not None and scheduler._scheduler.running

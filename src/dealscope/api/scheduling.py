@@ -142,8 +142,9 @@ def build_runner(settings: Settings, warehouse: Warehouse) -> Runner:
 
 
 def start_scheduler(settings: Settings, warehouse: Warehouse) -> Scheduler | None:
-    """The started runner, or None when DEALSCOPE_SCHEDULER_ENABLED is false."""
-    if not settings.scheduler_enabled:
+    """The started runner, or None when DEALSCOPE_SCHEDULER_ENABLED is false (or unset in
+    the test environment)."""
+    if not settings.runs_scheduler:
         return None
     scheduler = Scheduler(
         build_runner(settings, warehouse),
