@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dealscope.client import ApiError, ApiUnavailable
@@ -54,3 +55,8 @@ def login_page() -> None:
             session.begin(client, me)
             st.rerun()
         st.caption(f"API: {session.api_url()}")
+    # The browser fetches Plotly's script (several MB) the first time a chart is drawn:
+    # an invisible chart here has it loaded while the user types, so the first page after
+    # signing in draws at once.
+    with st.container(key="plotly-warmup"):
+        st.plotly_chart(go.Figure(layout={"height": 10}), config={"staticPlot": True})

@@ -41,6 +41,7 @@ CSS = """
   [data-testid="stMetricValue"] { font-size: 1.5rem; }
   h1 { font-size: 1.6rem !important; }
 }
+.st-key-plotly-warmup { display: none; }
 [data-testid="stMetric"] { background: #F8FAFC; border-radius: 0.5rem; }
 [data-testid="stMetricValue"] { font-size: 1.75rem; }
 [data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; }
