@@ -288,7 +288,8 @@ def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuer
     deals_expr = build_leads(sources, observation.cutoff_utc)
     deals_expr = deals_expr.filter(deals_expr.opportunity_id.isin(entered.opportunity_id))
     deals = load_leads(sources, deals_expr)
-    entries = entries_by_deal(load_history(sources, deals_expr, observation.cutoff_utc))
+    # The walk reads only entries into the steps' stages: load no other moves.
+    entries = entries_by_deal(load_history(sources, deals_expr, observation.cutoff_utc, steps))
 
     def cohort_of(obs: Observation) -> pd.DataFrame:
         return walk_all(

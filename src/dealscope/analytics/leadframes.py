@@ -9,6 +9,7 @@ UTC-aware pandas datetimes. Deleted deals are never read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import pandas as pd
@@ -56,13 +57,21 @@ def load_leads(sources: Sources, leads: ir.Table) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def load_history(sources: Sources, leads: ir.Table, before: dt.datetime) -> pd.DataFrame:
-    """Every stage change of the deals in `leads` before `before`, in the order they happened
-    (columns HISTORY_COLUMNS)."""
+def load_history(
+    sources: Sources,
+    leads: ir.Table,
+    before: dt.datetime,
+    stages: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every stage change of the deals in `leads` before `before` (only moves into `stages`
+    when given), in the order they happened (columns HISTORY_COLUMNS)."""
     history = sources.table("stage_history")
     expr = history.filter(
         history.opportunity_id.isin(leads.opportunity_id), history.changed_at < before
-    ).select("opportunity_id", "to_stage", "changed_at", "id")
+    )
+    if stages is not None:
+        expr = expr.filter(expr.to_stage.isin(list(stages)))
+    expr = expr.select("opportunity_id", "to_stage", "changed_at", "id")
     frame = cast(pd.DataFrame, sources.execute(expr))
     frame = _utc(frame, "changed_at")
     frame = frame.sort_values(["opportunity_id", "changed_at", "id"], kind="stable")
