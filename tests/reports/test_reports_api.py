@@ -307,7 +307,7 @@ def _logo() -> str:
 def test_branding_from_the_dashboard_configuration(team: Team) -> None:
     c, h = team.client, team.headers
     current = c.get("/api/v1/config/dashboard", headers=h["admin"]).json()
-    branding = {"display_name": "Acme Luxury Homes", "logo": _logo(),
+    branding = {"display_name": "Acme & Luxury Homes", "logo": _logo(),
                 "primary_color": "#7A1F2B", "accent_color": "#C9A227"}  # fmt: skip
     document = {**current["document"], "branding": branding}
     saved = c.put(
@@ -319,9 +319,9 @@ def test_branding_from_the_dashboard_configuration(team: Team) -> None:
     pdf = _generate(team, "viewer", spec=QUICK, format="pdf", download=True)
     assert pdf.status_code == 200
     reader = PdfReader(io.BytesIO(pdf.content))
-    assert "ACME LUXURY HOMES" in reader.pages[0].extract_text()
+    assert "ACME & LUXURY HOMES" in reader.pages[0].extract_text()
     assert len(list(reader.pages[0].images)) == 1  # the logo, on the cover
-    assert "Acme Luxury Homes" in reader.pages[1].extract_text()  # the running header
+    assert "Acme & Luxury Homes" in reader.pages[1].extract_text()  # the running header
     bad = c.put(
         "/api/v1/config/dashboard", headers=h["admin"],
         json={"version": saved.json()["version"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from dealscope.reports.charts import render_svg
 from dealscope.reports.compute import Card, Cell, Column, SectionData
@@ -24,9 +25,11 @@ TEMPLATES = Path(__file__).parent / "pdf_templates"
 MAX_PDF_COLUMNS = 9
 
 
-def _css_string(text: object) -> str:
-    """Text safe inside a CSS string in double quotes (page margin boxes)."""
-    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+def _css_string(text: object) -> Markup:
+    """Text safe inside a CSS string in double quotes in a <style> element (page margin
+    boxes): CSS escapes instead of HTML ones, which a style sheet would show literally."""
+    escaped = "".join(f"\\{ord(c):x} " if c in '\\"<>&\n\r' else c for c in str(text))
+    return Markup(escaped)
 
 
 _environment = jinja2.Environment(
