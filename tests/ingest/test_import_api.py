@@ -95,6 +95,16 @@ def test_upload_rejects_skips_and_refuses(warehouse: Warehouse, tmp_path: Path) 
             "Xavier", "Ray", "xavier@example.com",
         )  # fmt: skip
 
+        runs = client.get("/api/v1/ingest/runs", headers=admin, params={"limit": 3})
+        assert runs.status_code == 200
+        assert [(r["status"], r["source"], r["rows_inserted"], r["rows_rejected"], r["actor"])
+                for r in runs.json()] == [
+            ("imported", "upload", 1, 0, "API key admin"),
+            ("imported", "upload", 2, 4, "API key admin"),
+            ("rejected", "upload", 0, 4, "API key admin"),
+        ]  # fmt: skip
+        assert client.get("/api/v1/ingest/runs", headers=analyst).status_code == 403
+
         unknown = client.post("/api/v1/ingest/widgets", headers=admin, files=upload)
         assert unknown.status_code == 422
         empty = client.post(

@@ -8,8 +8,10 @@ Admins only (ingest:write).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +25,8 @@ from dealscope.ingest.files.service import ImportRejected, import_file
 from dealscope.ingest.files.spec import ImportKind
 from dealscope.kit.crypto import load_cipher
 from dealscope.kit.roles import Permission
+from dealscope.warehouse.schema import import_runs
+from dealscope.warehouse.tenancy import scope_select
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
@@ -78,6 +82,56 @@ class ImportRejectedRead(BaseModel):
     detail: str
     rows_read: int
     bad_rows: list[BadRowRead]
+
+
+class ImportRunRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12, "kind": "contacts", "source": "upload", "source_name": "leads.csv",
+                    "status": "imported", "rows_read": 3, "rows_inserted": 2, "rows_updated": 0,
+                    "rows_unchanged": 0, "rows_rejected": 1,
+                    "reject_path": "/var/lib/dealscope/rejects/1/leads.rejects-20250314T101500.csv",
+                    "cursor": None, "actor": "admin@brokerage.example", "error": None,
+                    "started_at": "2025-03-14T10:15:00Z", "finished_at": "2025-03-14T10:15:01Z",
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    id: int
+    kind: str
+    source: str = Field(description="file (CLI), upload (API), reso or fred.")
+    source_name: str
+    status: str = Field(description="imported, or rejected (bad rows; nothing written).")
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_rejected: int
+    reject_path: str | None
+    cursor: str | None = Field(description="RESO: the ModificationTimestamp replicated to.")
+    actor: str | None
+    error: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@router.get("/runs", summary="Recent imports of the tenant, newest first")
+def list_import_runs(
+    principal: Importer,
+    warehouse: WarehouseDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many runs.")] = 50,
+) -> list[ImportRunRead]:
+    columns = sa.select(*(c for c in import_runs.c if c.name != "tenant_id"))
+    query = (
+        scope_select(columns, import_runs, principal.scope)
+        .order_by(import_runs.c.id.desc())
+        .limit(limit)
+    )
+    with warehouse.engine.connect() as connection:
+        return [ImportRunRead.model_validate(dict(r)) for r in connection.execute(query).mappings()]
 
 
 def _read_upload(file: UploadFile) -> bytes:
