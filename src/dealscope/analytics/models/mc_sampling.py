@@ -77,18 +77,6 @@ def _geometric_hits(rng: np.random.Generator, slots: int, p: float) -> np.ndarra
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def negative_binomial(
-    rng: np.random.Generator, mean: np.ndarray, dispersion: float, size: tuple[int, ...]
-) -> np.ndarray:
-    """Counts with the given means and variance `mean + mean**2 / dispersion` (Poisson when
-    `dispersion` is infinite), drawn as a gamma-Poisson mixture; `mean` broadcasts to
-    `size`."""
-    if not np.isfinite(dispersion):
-        return rng.poisson(np.broadcast_to(mean, size))
-    rate = mean * rng.gamma(dispersion, 1.0 / dispersion, size=size)
-    return rng.poisson(rate)
-
-
 def stretch_pmf(pmf: np.ndarray, factor: float, offset: int) -> np.ndarray:
     """`pmf` over times `offset, offset+1, ...` with every time multiplied by `factor`
     (rounded up; a cycle-time scenario), cut to the same length: mass pushed past the end

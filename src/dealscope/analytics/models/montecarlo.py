@@ -11,11 +11,13 @@ Two parts, both learned from the tenant's own history and simulated together:
   lean on their stage rate; the timing (day of closing, given a closing) is the stage's
   empirical distribution. Its value is its amount times a ratio drawn from what past won deals
   brought in per unit of amount (for GCI: commission rate and sale-to-amount together).
-- **New business.** Leads arrive each day as over-dispersed counts (negative binomial around
-  a recent level times weekday and month-of-year factors learned from history, with the level
-  itself uncertain from one simulated future to the next); each converts with the lag
-  distribution (days from creation to won) observed for past leads, and brings a deal size
-  drawn from recent won deals.
+- **New business.** Leads arrive each day around a recent level times weekday and
+  month-of-year factors learned from history, as over-dispersed counts: the level is
+  uncertain from one simulated future to the next (its quarter-to-quarter spread) and the
+  day-to-day negative binomial dispersion is carried by one gamma factor per future with the
+  same variance of the horizon's total; each lead converts with the lag distribution (days
+  from creation to won) observed for past leads, and brings a deal size drawn from recent
+  won deals.
 
 Times in the input frames are float days relative to the end of `as_of` in the tenant's
 calendar: 0.0 is midnight after `as_of`, -1.5 is noon of the day before; future day `d` (1 is
@@ -570,6 +572,19 @@ class MonteCarloForecaster:
             value *= scenario.deal_size
         return it, day.astype(np.int64), value
 
+    def _level_draws(self, rng: np.random.Generator, n: int, rate: np.ndarray) -> np.ndarray:
+        """Per iteration, a multiplier (mean 1) of the new-business rate: the uncertain
+        level (CV `level_cv_`) times the day-to-day over-dispersion of arrivals, carried as
+        one gamma per iteration with the variance it gives the horizon's total (for a
+        negative binomial of shape k per day: shape k (sum mu)^2 / sum mu^2)."""
+        cv2 = self.level_cv_**2
+        if np.isfinite(self.dispersion_) and rate.sum() > 0:
+            shape = self.dispersion_ * rate.sum() ** 2 / float(np.sum(rate**2))
+            cv2 = (1 + cv2) * (1 + 1 / shape) - 1  # product of independent mean-1 factors
+        if cv2 <= 0:
+            return np.ones(n)
+        return rng.gamma(1.0 / cv2, cv2, size=n)
+
     def _new_events(
         self, rng: np.random.Generator, n: int, lags: np.ndarray, scenario: Scenario
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -579,21 +594,16 @@ class MonteCarloForecaster:
         if reach[-1] <= 0.0 or self.level_ <= 0.0:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, np.empty(0)
-        cv = self.level_cv_
-        level = rng.gamma(1.0 / cv**2, cv**2, size=n) if cv > 0 else np.ones(n)
         # A lead arriving on day t (0-based) must close within horizon-1-t days; thinning
-        # the arrivals by that keeps them Poisson (or negative binomial, same shape).
+        # the arrivals by that keeps them Poisson (or gamma-mixed Poisson).
         reachable = reach[horizon - 1 - np.arange(horizon)]
         rate = self.arrival_mean_ * scenario.lead_volume * reachable
-        # Day-to-day over-dispersion is simulated where it adds at least 2% to the variance.
-        if float(self.arrival_mean_.max()) / self.dispersion_ >= 0.02:
-            mean = rate[None, :] * level[:, None]
-            wins = sampling.negative_binomial(rng, mean, self.dispersion_, (n, horizon))
-            flat = np.repeat(np.arange(n * horizon), wins.ravel())
-            it, arrival_day = np.divmod(flat, horizon)
-        else:  # a Poisson process: counts per iteration, then their days
-            it = np.repeat(np.arange(n), rng.poisson(level * rate.sum()))
-            arrival_day = sampling.lookup(rng, sampling.inverse_cdf_table(rate), len(it))
+        if rate.sum() <= 0.0:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, np.empty(0)
+        level = self._level_draws(rng, n, rate)
+        it = np.repeat(np.arange(n), rng.poisson(level * rate.sum()))
+        arrival_day = sampling.lookup(rng, sampling.inverse_cdf_table(rate), len(it))
         u = rng.random(len(it)) * reachable[arrival_day]
         lag = np.searchsorted(reach, u, side="right")
         value = sampling.lookup(rng, self.size_table_, len(it)) * scenario.deal_size
