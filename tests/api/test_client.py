@@ -18,6 +18,7 @@ from dealscope.analytics import specs as server_specs
 from dealscope.analytics import summary as server_summary
 from dealscope.api import alert_schemas as server_alerts
 from dealscope.api.analytics_schemas import agents as server_agents
+from dealscope.api.analytics_schemas import forecast as server_forecast
 from dealscope.api.analytics_schemas import funnel as server_funnel
 from dealscope.api.analytics_schemas import leaderboard as server_leaderboard
 from dealscope.api.analytics_schemas import pipeline as server_pipeline
@@ -37,6 +38,7 @@ from dealscope.client import (
 from dealscope.client import agent_models as client_agents
 from dealscope.client import analytics_models as client_analytics
 from dealscope.client import dashboard_models as client_dashboards
+from dealscope.client import forecast_models as client_forecast
 from dealscope.client import models as client_models
 from dealscope.client import ops_models as client_ops
 from dealscope.config import Settings
@@ -279,6 +281,8 @@ def _names(model: type[BaseModel]) -> dict[str, object]:
         (client_agents.TeamsRead, server_agents.TeamsRead),
         (client_agents.TeamDetailRead, server_agents.TeamDetailRead),
         (client_ops.AlertList, server_alerts.AlertList),
+        (client_forecast.MonteCarloRead, server_forecast.MonteCarloRead),
+        (client_forecast.AccuracyRead, server_forecast.AccuracyRead),
         (client_models.MeRead, server_auth.MeRead),
         (client_models.UserRead, server_auth.UserRead),
         (client_models.ApiKeyCreated, server_auth.ApiKeyCreated),

@@ -24,13 +24,14 @@ from dealscope.dashboard.formatting import by_unit, count, money
 from dealscope.dashboard.session import ME, SESSION_KEY, TOKENS
 
 ROLES = ["admin", "manager", "analyst", "agent", "viewer"]
-ANALYTICS_PAGES = ["summary", "pipeline", "revenue", "agents", "funnel", "speed"]
+ANALYTICS_PAGES = ["summary", "pipeline", "revenue", "agents", "forecast", "funnel", "speed"]
 TITLES = {
     "summary": "Executive summary",
     "pipeline": "Pipeline",
     "revenue": "Revenue",
     "agents": "Agents",
     "funnel": "Funnel",
+    "forecast": "Forecast",
     "speed": "Speed to lead",
     "settings": "Settings",
     "alerts": "Alerts",
@@ -125,6 +126,12 @@ def test_every_page_renders_for_every_role_with_the_apis_figures(
         elif name == "speed":
             speed = client.speed_to_lead(period, 5).data
             assert shown["New leads"] == count(speed.overall.leads)
+        elif name == "forecast":
+            total = client.forecast(90).data.total
+            assert shown["Expected (P50)"] == money(total.p50, currency)
+            assert shown["Likely range (P10–P90)"] == (
+                f"{money(total.p10, currency)} – {money(total.p90, currency)}"
+            )
         elif name == "alerts":
             alerts = client.alerts()
             if alerts.scoped_out:

@@ -27,6 +27,7 @@ from dealscope.client.analytics_models import (
 from dealscope.client.dashboard_models import FunnelRead, PipelineRead, SpeedToLeadRead
 from dealscope.client.enums import Compare, FunnelBreakdown, FunnelOrder, Grain, SortBy
 from dealscope.client.errors import ApiError
+from dealscope.client.forecast_models import AccuracyRead, MonteCarloRead
 from dealscope.client.ingest_models import BadRowRead, ImportRead, ImportRejectedError
 from dealscope.client.models import (
     ApiKeyCreate,
@@ -250,6 +251,40 @@ class DealScopeClient:
     ) -> Snapshot[TeamDetailRead]:
         params = (period or PeriodQuery()).params()
         return self._snapshot(TeamDetailRead, "GET", f"{API}/dashboard/teams/{team_id}", params)
+
+    # --- forecasts -------------------------------------------------------------------------
+
+    def forecast(
+        self,
+        horizon_days: int = 90,
+        *,
+        metric: str = "gci",
+        grain: str = "week",
+        target: float | None = None,
+        scenario: str = "expected",
+        iterations: int = 10_000,
+        as_of: dt.date | None = None,
+    ) -> Snapshot[MonteCarloRead]:
+        """The Monte Carlo forecast of what closes in the next `horizon_days`: P10/P50/P90
+        per bucket and in total, its density, the scenarios and the chance of `target`."""
+        params = _drop_none(
+            {
+                "horizon_days": horizon_days,
+                "metric": metric,
+                "grain": grain,
+                "target": target,
+                "scenario": scenario,
+                "iterations": iterations,
+                "as_of": as_of.isoformat() if as_of else None,
+            }
+        )
+        return self._snapshot(MonteCarloRead, "GET", f"{API}/analytics/forecast", params)
+
+    def forecast_accuracy(self, metric: str = "gci", kind: str | None = None) -> AccuracyRead:
+        """How past forecasts did: MAPE, bias and P10-P90 coverage by method and horizon."""
+        params = _drop_none({"metric": metric, "kind": kind})
+        response = self._transport.call("GET", f"{API}/analytics/forecast/accuracy", params=params)
+        return _parse(AccuracyRead, response)
 
     # --- alerts ----------------------------------------------------------------------------
 

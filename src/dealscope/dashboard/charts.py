@@ -236,3 +236,34 @@ def interval(estimate: float, low: float, high: float, title: str) -> go.Figure:
     figure.add_vline(x=0, line_dash="dot", line_color=theme.MUTED)
     figure.update_xaxes(tickformat="+.0%")
     return figure
+
+
+def fan(frame: pd.DataFrame, title: str) -> go.Figure:
+    """A P10-P90 band around the P50 line (columns end, p10, p50, p90)."""
+    figure = _figure(title, height=340)
+    figure.add_scatter(
+        x=frame["end"],
+        y=frame["p90"],
+        mode="lines",
+        line={"width": 0},
+        name="P90",
+        showlegend=False,
+    )
+    figure.add_scatter(
+        x=frame["end"],
+        y=frame["p10"],
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor="rgba(15,118,110,0.18)",
+        name="P10–P90",
+    )
+    figure.add_scatter(
+        x=frame["end"],
+        y=frame["p50"],
+        mode="lines+markers",
+        name="P50",
+        line={"color": theme.PRIMARY},
+    )
+    figure.update_yaxes(tickprefix="$", tickformat="~s")
+    return figure

@@ -28,6 +28,7 @@ from dealscope.client.analytics_models import (
     SummaryRead,
 )
 from dealscope.client.dashboard_models import FunnelRead, PipelineRead, SpeedToLeadRead
+from dealscope.client.forecast_models import AccuracyRead, MonteCarloRead
 
 DATA_TTL_SECONDS = 60
 HEALTH_TTL_SECONDS = 10
@@ -117,3 +118,15 @@ def fetch_metrics(_client: DealScopeClient, key: str, query: MetricQuery) -> Sna
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def fetch_catalog(_client: DealScopeClient, key: str) -> MetricCatalogRead:
     return _client.metric_catalog()
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner="Simulating futures...", max_entries=64)
+def fetch_forecast(
+    _client: DealScopeClient, key: str, horizon_days: int, scenario: str, target: float | None
+) -> Snapshot[MonteCarloRead]:
+    return _client.forecast(horizon_days, scenario=scenario, target=target)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False, max_entries=16)
+def fetch_accuracy(_client: DealScopeClient, key: str) -> AccuracyRead:
+    return _client.forecast_accuracy()

@@ -18,6 +18,7 @@ from dealscope.client.analytics_models import (
     SummaryRead,
 )
 from dealscope.client.dashboard_models import PipelineRead, SlaRead
+from dealscope.client.forecast_models import MonteCarloRead
 from dealscope.client.ops_models import AlertRuleRead
 
 
@@ -252,3 +253,30 @@ def rules(read: Sequence[AlertRuleRead]) -> pd.DataFrame:
         row |= {k: v for k, v in rule.rule.items() if isinstance(v, str | int | float | bool)}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def fan(forecast: MonteCarloRead) -> pd.DataFrame:
+    """The cumulative P10/P50/P90 at the end of each bucket of the horizon."""
+    rows = [
+        {"end": b.end, "p10": b.cumulative.p10, "p50": b.cumulative.p50, "p90": b.cumulative.p90}
+        for b in forecast.buckets
+    ]
+    return pd.DataFrame(rows, columns=["end", "p10", "p50", "p90"])
+
+
+def density(forecast: MonteCarloRead) -> pd.DataFrame:
+    """The histogram of the horizon's total: bin low, high, middle and futures in it."""
+    edges, counts = forecast.density.edges, forecast.density.counts
+    rows = [
+        {"low": lo, "high": hi, "middle": (lo + hi) / 2, "futures": n}
+        for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=False)
+    ]
+    return pd.DataFrame(rows, columns=["low", "high", "middle", "futures"])
+
+
+def scenarios(forecast: MonteCarloRead) -> pd.DataFrame:
+    rows = [
+        {"scenario": o.scenario.name, "p10": o.total.p10, "p50": o.total.p50, "p90": o.total.p90}
+        for o in forecast.scenarios
+    ]
+    return pd.DataFrame(rows, columns=["scenario", "p10", "p50", "p90"])

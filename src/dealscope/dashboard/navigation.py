@@ -26,6 +26,7 @@ ANALYTICS = (
     PageSpec("pipeline.py", "Pipeline", ":material/filter_alt:", "Analytics", "pipeline"),
     PageSpec("revenue.py", "Revenue", ":material/payments:", "Analytics", "revenue"),
     PageSpec("agents.py", "Agents", ":material/groups:", "Analytics", "agents"),
+    PageSpec("forecast.py", "Forecast", ":material/trending_up:", "Analytics", "forecast"),
     PageSpec("funnel.py", "Funnel", ":material/conversion_path:", "Analytics", "funnel"),
     PageSpec("speed.py", "Speed to lead", ":material/timer:", "Analytics", "speed-to-lead"),
 )

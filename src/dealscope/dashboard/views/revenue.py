@@ -175,8 +175,8 @@ if trend is not None:
         )
         st.caption(f"Filtered by {filtered}." if filtered else "All teams, offices and sources.")
 
-st.subheader("Forecast")
-empty(
-    "The forecast (Monte Carlo fan chart, probability of hitting the plan, scenarios and "
-    "forecast accuracy) appears here once the API serves /api/v1/analytics/forecast."
+st.page_link(
+    "views/forecast.py",
+    label="Forecast: what is likely to close next, and the chance of the plan",
+    icon=":material/trending_up:",
 )
