@@ -232,6 +232,7 @@ def bench_dashboard(leads: int, runs: int, seed: int = 42) -> dict[str, Any]:
         finally:
             browser.close()
     return {
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "leads": leads,
         "seed": seed,
         "runs": runs,
