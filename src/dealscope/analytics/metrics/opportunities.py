@@ -51,7 +51,8 @@ def open_at(frame: Frame, at: dt.datetime) -> ir.Table:
     still_open = (opps.status == "open") & opps.closed_at.isnull()
     opps = opps.filter(opps.created_at < moment, still_open | (opps.closed_at >= moment))
     history = frame.sources.table("stage_history")
-    history = history.filter(history.changed_at < moment)
+    # Only the open deals' history matters: narrowing it first spares grouping every move.
+    history = history.filter(history.changed_at < moment, history.opportunity_id.isin(opps.id))
     latest = history.group_by("opportunity_id").aggregate(_last=history.changed_at.max())
     latest = latest.rename(_oid="opportunity_id")
     rows = history.inner_join(
