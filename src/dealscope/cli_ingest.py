@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
+from dealscope.cli_ingest_replay import replay
 from dealscope.client import DealScopeClient
 from dealscope.client.ingest_models import ImportRead, ImportRejectedError
 from dealscope.config import Settings, get_settings
@@ -59,6 +60,7 @@ ingest_app = typer.Typer(
     "listings, series), MLS listings from a RESO Web API, and FRED series.",
     no_args_is_help=True,
 )
+ingest_app.command("replay")(replay)  # webhook dead letters (cli_ingest_replay)
 
 TenantOption = Annotated[
     str | None,

@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)  # innermost: see its docstring
     install_security_middleware(app, app.state.settings, API_PREFIX)
     app.add_middleware(RequestIdMiddleware)  # outermost: its id is on every log line
+    app.add_middleware(webhooks.WebhookFastPath, prefix=API_PREFIX)  # ahead of all: see its doc
     install_error_handlers(app)
     app.include_router(health.router)  # outside API_PREFIX: load balancers probe it bare
     for router in (auth.router, users.router, api_keys.router, audit.router, config.router):

@@ -13,8 +13,9 @@ class WebhookIngest:
     takes up whatever a previous process left unprocessed."""
 
     def __init__(self, warehouse: Warehouse, cipher: PiiCipher) -> None:
-        self.worker = IngestWorker(warehouse, cipher)
-        self.writer = RawEventWriter(warehouse, on_commit=self.worker.wake)
+        self.writer = RawEventWriter(warehouse)
+        self.worker = IngestWorker(warehouse, cipher, busy=self.writer.busy)
+        self.writer.on_commit = self.worker.wake
 
     def start(self) -> WebhookIngest:
         self.worker.start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -68,11 +69,15 @@ class IngestWorker:
         cipher: PiiCipher,
         batch_size: int = 200,
         poll_seconds: float = 1.0,
+        busy: Callable[[], bool] | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.cipher = cipher
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        # While deliveries pour in, storing them (the 2xx) comes first: the worker then
+        # pauses after each batch as long as the batch took (half the time is left to them).
+        self._busy = busy or (lambda: False)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -117,6 +122,7 @@ class IngestWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            started = time.monotonic()
             try:
                 done = self.process_batch()
             except Exception as exc:  # task boundary: log, wait, try again
@@ -124,6 +130,8 @@ class IngestWorker:
                 done = 0
                 self._stop.wait(self.poll_seconds)
             if done:
+                if self._busy():
+                    self._stop.wait(time.monotonic() - started)
                 continue
             self._idle.set()
             self._wake.wait(self.poll_seconds)

@@ -160,7 +160,7 @@ def put_webhook_settings(
             uow, admin.tenant_id, body.model_dump(exclude_unset=True), admin.user_id
         )
         slug = _slug(uow.connection, admin.tenant_id)
-    tenant_cache(request).forget(slug)
+    tenant_cache(request.app.state).forget(slug)
     return _settings_read(request, slug, row)
 
 
