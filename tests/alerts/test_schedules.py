@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -119,3 +120,33 @@ def test_a_schedule_without_next_run_gets_one_and_a_wrong_one_is_recomputed(
     assert runs == []
     runs = claim_due_runs(warehouse, dt.datetime(2025, 3, 1, 13, 0, 5, tzinfo=UTC))
     assert sorted(r.tenant_id for r in runs) == sorted([tenant, other])
+
+
+def test_processes_racing_for_a_run_record_it_once(warehouse: Warehouse) -> None:
+    """Several runners (threads here, API processes in production) claim at the same moment:
+    one run is recorded. PostgreSQL makes the losers wait and find the schedule moved on;
+    DuckDB refuses their conflicting write, which the runner logs and forgets."""
+    tenant = add_tenant(warehouse)
+    _schedule(warehouse, tenant, dt.datetime(2025, 3, 31, 12, 0, tzinfo=UTC))
+    now = dt.datetime(2025, 3, 31, 12, 0, 5, tzinfo=UTC)
+    barrier = threading.Barrier(4)
+    claimed: list[object] = []
+    refused: list[Exception] = []
+
+    def race() -> None:
+        barrier.wait()
+        try:
+            claimed.extend(claim_due_runs(warehouse, now))
+        except sa.exc.DBAPIError as exc:  # DuckDB: a write-write conflict
+            refused.append(exc)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(claimed) == 1, (claimed, refused)
+    if warehouse.backend == "postgres":
+        assert refused == []
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(report_deliveries)).scalar() == 1
