@@ -205,3 +205,71 @@ def forecast(
         f"{figures['fit_seconds']:.2f} s, load average {figures['load_average_1m']:.1f}; "
         f"result written to {path}"
     )
+
+
+@bench_app.command("ghl-sync")
+def ghl_sync(
+    contacts: Annotated[
+        int, typer.Option(min=10, help="Contacts of the generated location.")
+    ] = 20_000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Sync into this (migrated) warehouse, as a new tenant, not a temp DuckDB."
+        ),
+    ] = None,
+    output: OutputOption = Path("bench-results"),
+) -> None:
+    """Records per second `dealscope sync ghl` stores from a loopback GHL REST v2 server (full,
+    then incremental after 1% of the contacts changed)."""
+    # Imported here: every `dealscope` command loads this module, few run a benchmark.
+    from dealscope.bench.ghl_sync import bench_ghl_sync
+    from dealscope.bench.results import BenchResult
+
+    figures = bench_ghl_sync(contacts, database_url)
+    path = BenchResult("ghl-sync", figures).write(output)
+    table = Table("run", "resource", "records", "seconds", "records/s")
+    for run in ("full", "incremental"):
+        for name, res in figures[run]["resources"].items():
+            rate = "-" if res["records_per_second"] is None else f"{res['records_per_second']:,.0f}"
+            table.add_row(run, name, f"{res['records']:,}", f"{res['seconds']:.2f}", rate)
+    console.print(table)
+    console.print(
+        f"{figures['backend']}, {figures['full']['requests']:,} requests in the full run; load "
+        f"average {figures['load_average_1m']:.1f}; result written to {path}"
+    )
+
+
+@bench_app.command("ingest")
+def ingest(
+    events: Annotated[int, typer.Option(min=100, help="Webhooks sent in the flood.")] = 20_000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Connections sending at once.")] = 128,
+    samples: Annotated[
+        int, typer.Option(min=1, help="Webhooks timed from 2xx to visible in the API.")
+    ] = 100,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Use this warehouse instead of a temporary DuckDB file."),
+    ] = None,
+    output: OutputOption = Path("bench-results"),
+) -> None:
+    """Signed GHL webhooks over real HTTP to `dealscope serve`: accepted per second, the
+    backlog's apply time, and the delay from a webhook's 2xx to its effect in the API."""
+    # Imported here: every `dealscope` command loads this module, few run a benchmark.
+    from dealscope.bench.ingest import bench_ingest
+    from dealscope.bench.results import BenchResult
+
+    figures = bench_ingest(events, concurrency, samples, database_url=database_url)
+    path = BenchResult("ingest", figures).write(output)
+    flood, visible = figures["flood"], figures["visibility"]
+    console.print(
+        f"accepted {flood['accepted']:,} of {flood['sent']:,} in {flood['seconds']:.1f} s: "
+        f"{flood['accepted_per_second']:,.0f}/s (target 1,500/s: "
+        f"{'met' if figures['accepted_target_met'] else 'not met'}); backlog applied "
+        f"{figures['backlog_applied_seconds']:.1f} s after the flood"
+    )
+    console.print(
+        f"2xx to visible in the API: p50 {visible['p50_ms']:.0f} ms, p95 "
+        f"{visible['p95_ms']:.0f} ms (target p95 < 1,000 ms: "
+        f"{'met' if figures['visible_target_met'] else 'not met'}); result written to {path}"
+    )

@@ -51,7 +51,7 @@ def _setup(url: str, data_dir: Path, key: ed25519.Ed25519PrivateKey) -> str:
     """Migrate, add the tenant (pipeline, webhook key) and an admin API key; returns it."""
     from dealscope.api.auth.api_keys import create_api_key
     from dealscope.api.auth.schemas import ApiKeyCreate
-    from dealscope.config import Settings
+    from dealscope.config import Environment, Settings
     from dealscope.ingest.ghl.records import GhlRecords
     from dealscope.ingest.webhook_settings import write_settings
     from dealscope.kit.crypto import load_cipher
@@ -61,7 +61,12 @@ def _setup(url: str, data_dir: Path, key: ed25519.Ed25519PrivateKey) -> str:
     from dealscope.warehouse.schema import tenants
     from dealscope.warehouse.unit_of_work import unit_of_work
 
-    settings = Settings(_env_file=None, environment="test", data_dir=data_dir, database_url=url)  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment=Environment.TEST,
+        data_dir=data_dir,
+        database_url=url,
+    )
     public = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
