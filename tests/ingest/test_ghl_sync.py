@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import ghl_dataset as data
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from fake_ghl import FakeGhl, FakeGhlServer, iso, ms
 
+from dealscope.bench import ghl_data as data
+from dealscope.bench.ghl_server import FakeGhl, FakeGhlServer, iso, ms
 from dealscope.ingest.ghl.client import GhlClient, GhlCredentials, RetryPolicy
 from dealscope.ingest.ghl.sync import GhlSync, Mode, SyncReport
 from dealscope.kit.crypto import PiiCipher

@@ -8,13 +8,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import ghl_dataset as data
 import pytest
 import sqlalchemy as sa
-from fake_ghl import FakeGhl, FakeGhlServer
 from typer.testing import CliRunner, Result
 
 from dealscope import cli_sync
+from dealscope.bench import ghl_data as data
+from dealscope.bench.ghl_server import FakeGhl, FakeGhlServer
 from dealscope.cli import app
 from dealscope.config import Settings
 from dealscope.errors import ConfigurationError

@@ -9,12 +9,12 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 
-import ghl_dataset as data
 import pytest
 import sqlalchemy as sa
-from fake_ghl import FakeGhl, FakeGhlServer, Fault, iso, ms
 from test_ghl_sync import CIPHER, NOW, add_tenant, count, cursor_of, run_sync
 
+from dealscope.bench import ghl_data as data
+from dealscope.bench.ghl_server import FakeGhl, FakeGhlServer, Fault, iso, ms
 from dealscope.errors import ValidationFailed
 from dealscope.ingest.ghl.client import (
     GhlAuthFailed,

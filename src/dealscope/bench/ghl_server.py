@@ -1,7 +1,8 @@
-"""A loopback HTTP server that speaks the GHL REST v2 endpoints the sync reads.
+"""A loopback HTTP server that speaks the GHL REST v2 endpoints the sync reads, for
+`dealscope bench ghl-sync` and the sync's tests (nothing outside this machine is reached).
 
 Real sockets (`http.server` on 127.0.0.1, HTTP/1.1 keep-alive); the data lives in a
-`FakeGhl` the test fills and changes between runs. It checks what HighLevel checks (bearer
+`FakeGhl` the caller fills and changes between runs. It checks what HighLevel checks (bearer
 token, `Version` header, location, page limits, `page` xor `searchAfter`), pages the way
 each endpoint pages, sends the rate-limit headers and enforces its burst window with 429,
 and can be told to fail the next matching requests (429 with Retry-After, 503, ...). It

@@ -1,4 +1,5 @@
-"""A small GHL location in REST v2 shapes, built by rules simple enough to count by hand.
+"""A GHL location in REST v2 shapes, built by rules simple enough to count by hand (the
+sync's tests assert warehouse states from them; the benchmark scales them up).
 
 - 1 pipeline "Buyers" with 5 stages: New Lead, Contacted, Showing Scheduled, Under
   Contract, Closed (our keys: new, contacted, showing, under_contract, closed_won).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fake_ghl import FakeGhl, iso
+from dealscope.bench.ghl_server import FakeGhl, iso
 
 BASE = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 PIPELINE_ID = "PIPE_buy"
