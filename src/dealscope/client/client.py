@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from dealscope.client.agent_models import AgentDetailRead, TeamDetailRead, TeamsRead
 from dealscope.client.analytics_models import (
@@ -26,28 +25,14 @@ from dealscope.client.analytics_models import (
 )
 from dealscope.client.dashboard_models import FunnelRead, PipelineRead, SpeedToLeadRead
 from dealscope.client.enums import Compare, FunnelBreakdown, FunnelOrder, Grain, SortBy
-from dealscope.client.errors import ApiError
 from dealscope.client.forecast_models import AccuracyRead, MonteCarloRead
-from dealscope.client.ingest_models import BadRowRead, ImportRead, ImportRejectedError
 from dealscope.client.models import (
-    ApiKeyCreate,
-    ApiKeyCreated,
-    ApiKeyRead,
     HealthRead,
     MeRead,
-    UserCreate,
-    UserRead,
-    UserUpdate,
 )
-from dealscope.client.ops_models import (
-    AlertList,
-    AlertRead,
-    AlertRuleRead,
-    ReportFile,
-    ReportGenerated,
-    ReportList,
-    ScheduleRead,
-)
+from dealscope.client.operations import OperationsCalls
+from dealscope.client.parsing import drop_none as _drop_none
+from dealscope.client.parsing import parse as _parse
 from dealscope.client.queries import MetricQuery, PeriodQuery
 from dealscope.client.transport import Clock, Tokens, TokensListener, Transport, utc_now
 
@@ -71,35 +56,7 @@ class Snapshot(Generic[T]):
     cache: str | None
 
 
-def _parse(model: type[M], response: httpx.Response) -> M:
-    try:
-        return model.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise ApiError(
-            response.status_code,
-            "unexpected_response",
-            f"{response.request.url} did not answer like a DealScope API: "
-            f"{exc.error_count()} field error(s), first: {exc.errors()[0]['msg']}",
-        ) from exc
-
-
-def _parse_list(model: type[M], response: httpx.Response) -> list[M]:
-    try:
-        return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
-    except ValidationError as exc:
-        raise ApiError(
-            response.status_code,
-            "unexpected_response",
-            f"{response.request.url} did not answer with a list of {model.__name__}: "
-            f"{exc.errors()[0]['msg']}",
-        ) from exc
-
-
-def _drop_none(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if v is not None}
-
-
-class DealScopeClient:
+class DealScopeClient(OperationsCalls):
     """A client of the API at `base_url` (e.g. http://127.0.0.1:8000). Close it when done,
     or use it as a context manager."""
 
@@ -285,128 +242,6 @@ class DealScopeClient:
         params = _drop_none({"metric": metric, "kind": kind})
         response = self._transport.call("GET", f"{API}/analytics/forecast/accuracy", params=params)
         return _parse(AccuracyRead, response)
-
-    # --- alerts ----------------------------------------------------------------------------
-
-    def alerts(
-        self, status: str = "active", severity: str | None = None, limit: int = 100
-    ) -> AlertList:
-        """The alert centre: `status` active (open and acknowledged), open, acknowledged,
-        resolved or all; newest first."""
-        params = _drop_none({"status": status, "severity": severity, "limit": limit})
-        return _parse(
-            AlertList, self._transport.call("GET", f"{API}/dashboard/alerts", params=params)
-        )
-
-    def acknowledge_alert(self, alert_id: int) -> AlertRead:
-        path = f"{API}/dashboard/alerts/{alert_id}/acknowledge"
-        return _parse(AlertRead, self._transport.call("POST", path))
-
-    def resolve_alert(self, alert_id: int) -> AlertRead:
-        path = f"{API}/dashboard/alerts/{alert_id}/resolve"
-        return _parse(AlertRead, self._transport.call("POST", path))
-
-    def alert_rules(self) -> list[AlertRuleRead]:
-        return _parse_list(AlertRuleRead, self._transport.call("GET", f"{API}/config/alerts/rules"))
-
-    # --- reports ---------------------------------------------------------------------------
-
-    def reports(self) -> ReportList:
-        """Saved reports shared with the caller, and the built-in templates."""
-        return _parse(ReportList, self._transport.call("GET", f"{API}/reports/list"))
-
-    def report_schedules(self) -> list[ScheduleRead]:
-        return _parse_list(ScheduleRead, self._transport.call("GET", f"{API}/reports/schedules"))
-
-    def generate_report(
-        self,
-        *,
-        template: str | None = None,
-        report_id: int | None = None,
-        format: str = "pdf",
-        as_of: dt.date | None = None,
-    ) -> ReportGenerated:
-        """Render a template or a saved report; the answer says where to download it."""
-        body = _drop_none(
-            {
-                "template": template,
-                "report_id": report_id,
-                "format": format,
-                "as_of": as_of.isoformat() if as_of else None,
-                "download": False,
-            }
-        )
-        response = self._transport.call("POST", f"{API}/reports/generate", json=body)
-        return _parse(ReportGenerated, response)
-
-    def download_report(self, generated: ReportGenerated) -> ReportFile:
-        """The rendered file's bytes (while the download has not expired)."""
-        response = self._transport.call("GET", generated.download_url)
-        return ReportFile(
-            filename=generated.filename,
-            content_type=response.headers.get("content-type", generated.content_type),
-            content=response.content,
-        )
-
-    # --- users and API keys (admins) -----------------------------------------------------
-
-    def list_users(self) -> list[UserRead]:
-        return _parse_list(UserRead, self._transport.call("GET", f"{API}/users"))
-
-    def create_user(self, user: UserCreate) -> UserRead:
-        body = user.model_dump(mode="json")
-        response = self._transport.call("POST", f"{API}/users", json=body, ok=frozenset({201}))
-        return _parse(UserRead, response)
-
-    def update_user(self, user_id: int, change: UserUpdate) -> UserRead:
-        body = change.model_dump(mode="json", exclude_unset=True)
-        return _parse(UserRead, self._transport.call("PATCH", f"{API}/users/{user_id}", json=body))
-
-    def disable_user(self, user_id: int) -> UserRead:
-        return _parse(UserRead, self._transport.call("POST", f"{API}/users/{user_id}/disable"))
-
-    def unlock_user(self, user_id: int) -> UserRead:
-        return _parse(UserRead, self._transport.call("POST", f"{API}/users/{user_id}/unlock"))
-
-    def list_api_keys(self) -> list[ApiKeyRead]:
-        return _parse_list(ApiKeyRead, self._transport.call("GET", f"{API}/api-keys"))
-
-    def create_api_key(self, key: ApiKeyCreate) -> ApiKeyCreated:
-        body = key.model_dump(mode="json")
-        response = self._transport.call("POST", f"{API}/api-keys", json=body, ok=frozenset({201}))
-        return _parse(ApiKeyCreated, response)
-
-    def revoke_api_key(self, key_id: int) -> None:
-        self._transport.call("DELETE", f"{API}/api-keys/{key_id}", ok=frozenset({204}))
-
-    def ingest(
-        self,
-        kind: str,
-        file_name: str,
-        content: bytes,
-        *,
-        skip_bad_rows: bool = False,
-        mappings: list[str] | None = None,
-    ) -> ImportRead:
-        """Import a file (admins). Bad rows without `skip_bad_rows`: ImportRejectedError,
-        nothing imported; with it, the answer names the server-side reject file."""
-        params: dict[str, Any] = {"skip_bad_rows": str(skip_bad_rows).lower()}
-        if mappings:
-            params["map"] = mappings
-        response = self._transport.call(
-            "POST",
-            f"{API}/ingest/{kind}",
-            params=params,
-            files={"file": (file_name, content)},
-            ok=frozenset({200, 422}),
-        )
-        if response.status_code == 422:
-            body = response.json()
-            if body.get("error") != "import_rejected":
-                raise ApiError(422, str(body.get("error")), str(body.get("detail", "")))
-            rows = [BadRowRead.model_validate(r) for r in body.get("bad_rows", [])]
-            raise ImportRejectedError(str(body["detail"]), int(body["rows_read"]), rows)
-        return _parse(ImportRead, response)
 
     # --- lifetime ------------------------------------------------------------------------
 
