@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import ibis
 from pydantic import BaseModel, Field
 
-from dealscope.analytics.dimensions import Frame, ts_literal
+from dealscope.analytics.dimensions import Frame, frame_key, ts_literal
 from dealscope.analytics.metrics.opportunities import open_at
 from dealscope.analytics.periods import (
     Compare,
@@ -207,12 +207,17 @@ class _Summary:
         frame = self.service.frame(
             Period(self.service.as_of, self.service.as_of + dt.timedelta(days=1))
         )
-        deals = open_at(frame, frame.as_of_end)
-        cutoff = ts_literal(frame.as_of_end - dt.timedelta(days=STALE_DAYS))
-        moved = ibis.coalesce(deals.last_stage_change_at, deals.created_at)
-        expr = deals.aggregate(n=deals.id.count(), stale=ibis.ifelse(moved < cutoff, 1, 0).sum())
-        row = self.service.sources.frame(expr).iloc[0]
-        return None if not row["n"] else float(row["stale"]) / float(row["n"])
+
+        def build() -> ibis.Table:
+            deals = open_at(frame, frame.as_of_end)
+            cutoff = ts_literal(frame.as_of_end - dt.timedelta(days=STALE_DAYS))
+            moved = ibis.coalesce(deals.last_stage_change_at, deals.created_at)
+            stale = ibis.ifelse(moved < cutoff, 1, 0).sum()
+            return deals.aggregate(n=deals.id.count(), stale=stale)
+
+        _, rows = self.service.sources.fetch(build, ("stale_share", frame_key(frame)))
+        n, stale = rows[0]
+        return None if not n else float(stale) / float(n)
 
     def health_periods(self) -> dict[str, Period]:
         as_of = self.service.as_of
@@ -300,12 +305,15 @@ class _Summary:
     def _agent_names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        t = self.service.sources.table("agents")
-        expr = t.filter(t.id.isin(list(ids))).select(
-            "id", name=t.first_name.concat(" ", t.last_name)
-        )
-        found = self.service.sources.frame(expr)
-        return {int(r["id"]): str(r["name"]) for r in found.to_dict("records")}
+
+        def build() -> ibis.Table:
+            t = self.service.sources.table("agents")
+            return t.filter(t.id.isin(list(ids))).select(
+                "id", name=t.first_name.concat(" ", t.last_name)
+            )
+
+        _, rows = self.service.sources.fetch(build, ("agent_names", tuple(sorted(ids))))
+        return {int(r[0]): str(r[1]) for r in rows}
 
 
 def to_date_periods(as_of: dt.date) -> dict[str, Period]:
