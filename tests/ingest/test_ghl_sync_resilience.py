@@ -208,3 +208,34 @@ def test_sync_refuses_unknown_resources(warehouse: Warehouse) -> None:
         sync = GhlSync(warehouse, 1, client, CIPHER, now=lambda: NOW)
         with pytest.raises(ValidationFailed, match="unknown GHL resource"):
             sync.run("full", ["contacts", "invoices"])
+
+
+@duckdb_only
+def test_an_unexpected_error_is_recorded_on_the_cursor_and_raised(
+    warehouse: Warehouse, fake: tuple[FakeGhl, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = fake
+    tenant_id = add_tenant(warehouse)
+
+    def broken(client: object) -> list[dict[str, object]]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("dealscope.ingest.ghl.endpoints.list_users", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run_sync(warehouse, tenant_id, url, mode="full", resources=("users",))
+    stored = cursor_of(warehouse, "users")
+    assert (stored.status, stored.error) == ("failed", "stopped by RuntimeError: disk on fire")
+
+
+@duckdb_only
+def test_a_malformed_answer_is_a_clear_error(
+    warehouse: Warehouse, fake: tuple[FakeGhl, str]
+) -> None:
+    ghl, url = fake
+    tenant_id = add_tenant(warehouse)
+    ghl.faults.append(Fault("/contacts/search", 200, body={"contacts": "not a list"}))
+    report = run_sync(warehouse, tenant_id, url, mode="full", resources=("contacts",))
+    assert report.results[0].error == (
+        "POST /contacts/search: expected `contacts` to be a list of objects"
+    )
+    assert count(warehouse, contacts) == 0

@@ -181,6 +181,10 @@ class GhlSync:
         except DealScopeError as exc:
             result.error = str(exc)
             result.fatal = isinstance(exc, GhlAuthFailed | GhlDailyLimitReached)
+        except Exception as exc:  # the job's boundary: record why it stopped, then re-raise
+            with unit_of_work(self.warehouse) as uow:
+                finish_run(uow, key, self.now(), f"stopped by {type(exc).__name__}: {exc}"[:2000])
+            raise
         result.seconds = time.perf_counter() - started
         if result.error is None and result.rejected:
             shown = "; ".join(f"{r.external_id or '?'}: {r.reason}" for r in result.rejected[:20])
