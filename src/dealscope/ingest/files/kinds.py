@@ -10,7 +10,7 @@ from typing import Any
 
 from dealscope.ingest.files import values as v
 from dealscope.ingest.files.spec import Field, ImportKind, KindSpec
-from dealscope.ingest.files.values import CENT, BadValue
+from dealscope.ingest.files.values import BadValue, cents
 from dealscope.ingest.ghl.values import LOST, PIPELINE_STAGES, WON, guess_stage_key
 
 T = partial  # T(v.text, limit=100): a text field of at most 100 characters
@@ -98,7 +98,7 @@ def _finish_transaction(row: dict[str, Any]) -> dict[str, Any]:
         raise BadValue("give the GCI or the commission rate")
     if gci is None:
         assert rate is not None
-        gci = (price * rate).quantize(CENT)
+        gci = cents(price * rate)
     if rate is None:
         rate = (gci / price).quantize(Decimal("0.00001"))
     referral = row.get("referral_fee") or Decimal("0.00")

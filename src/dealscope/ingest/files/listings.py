@@ -18,7 +18,7 @@ from dealscope.ingest.files.base import ImportContext
 from dealscope.ingest.files.spec import Field, ImportKind, KindSpec
 from dealscope.ingest.files.store import Counts, Key, load_existing, upsert_for
 from dealscope.ingest.files.validate import BadRow, GoodRow
-from dealscope.ingest.files.values import CENT, BadValue
+from dealscope.ingest.files.values import BadValue, cents
 from dealscope.warehouse.schema import listings
 
 T = partial
@@ -62,7 +62,7 @@ def price_per_square_foot(
     area = living_area
     if units and "met" in units.lower():
         area = living_area * SQUARE_FEET_PER_SQUARE_METRE
-    return (price / area).quantize(CENT)
+    return cents(price / area)
 
 
 def _coordinate(value: Any) -> Decimal:

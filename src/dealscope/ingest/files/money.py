@@ -9,7 +9,7 @@ from dealscope.ingest.files.base import ImportContext, stable_id
 from dealscope.ingest.files.refs import AgentDirectory, ContactDirectory, names_of
 from dealscope.ingest.files.store import Counts, Key, load_existing, upsert_for
 from dealscope.ingest.files.validate import BadRow, GoodRow
-from dealscope.ingest.files.values import CENT, BadValue
+from dealscope.ingest.files.values import BadValue, cents
 from dealscope.ingest.ghl.values import normalise_source
 from dealscope.warehouse.schema import (
     marketing_spend,
@@ -63,7 +63,7 @@ class TransactionsWriter:
                             f"{v['agent']!r} has no split on file to work it out"
                         )
                     net = v["gci"] - v["referral_fee"]
-                    v["agent_commission"] = (net * split).quantize(CENT)
+                    v["agent_commission"] = cents(net * split)
                     v["company_dollar"] = net - v["agent_commission"]
             except BadValue as exc:
                 bad.append(BadRow(row.line, str(exc), row.cells))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 CENT = Decimal("0.01")
@@ -66,8 +66,13 @@ def decimal(value: Any, places: int | None = None) -> Decimal:
     if not number.is_finite():
         raise BadValue(f"{value!r} is not a finite number")
     if places is not None:
-        number = number.quantize(Decimal(1).scaleb(-places))
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return number
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Money rounded to the cent, halves up (as accountants and commission sheets do)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def money(value: Any) -> Decimal:
@@ -102,15 +107,16 @@ def rate(value: Any) -> Decimal:
             first, second = Decimal(split.group(1)), Decimal(split.group(2))
             if first + second != 100:
                 raise BadValue(f"{raw!r}: a split's parts must add up to 100")
-            return (first / 100).quantize(Decimal("0.00001"))
-        if raw.endswith("%"):
-            return (decimal(raw[:-1]) / 100).quantize(Decimal("0.00001"))
-    number = decimal(raw)
-    if number > 1:
-        number = number / 100
+            return (first / 100).quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)
+    if isinstance(raw, str) and raw.endswith("%"):
+        number = decimal(raw[:-1]) / 100
+    else:
+        number = decimal(raw)
+        if number > 1:
+            number = number / 100
     if not Decimal(0) <= number <= 1:
         raise BadValue(f"{value!r} is not a share between 0 and 100%")
-    return number.quantize(Decimal("0.00001"))
+    return number.quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%d-%b-%Y", "%b %d, %Y")
