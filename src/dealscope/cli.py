@@ -23,6 +23,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from dealscope.bench.cli import bench_app
+from dealscope.cli_alerts import alerts_app
 from dealscope.cli_forecast import forecast_app
 from dealscope.cli_ingest import ingest_app
 from dealscope.cli_reports import report_app
@@ -84,6 +85,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(sync_app, name="sync")
 app.add_typer(report_app, name="report")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(forecast_app, name="forecast")
 keys_app = typer.Typer(help="Encryption keys for contact email and phone.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
