@@ -147,6 +147,7 @@ class ForecastHistory:
 
 
 DAY_TABLE_SIZE = 4096  # day probabilities resolved to 1/4096
+CHUNK_ITERATIONS = 10_000  # iterations simulated at once (their events stay in cache)
 DAY_MASK = np.uint64(DAY_TABLE_SIZE - 1)
 LOW_32 = np.uint64(0xFFFFFFFF)
 THINNING_SCALE = float(1 << 32)
@@ -484,14 +485,14 @@ class MonteCarloForecaster:
         lags = sampling.stretch_pmf(
             np.minimum(self.lag_pmf_ * scenario.conversion, 1.0), scenario.cycle_time, 0
         )
-        chunk = max(1, min(iterations, 2_000_000 // horizon))
+        chunk = max(1, min(iterations, CHUNK_ITERATIONS, 2_000_000 // horizon))
         for start in range(0, iterations, chunk):
             n = min(chunk, iterations - start)
-            p_it, p_day, p_value = self._pipeline_events(rng, n, plan, scenario)
+            keep = max(0, min(n, kept - start))
+            p_it, p_day, p_value = self._pipeline_events(rng, n, plan, scenario, keep > 0)
             n_it, n_day, n_value = self._new_events(rng, n, lags, scenario)
             pipeline[start : start + n] = np.bincount(p_it, weights=p_value, minlength=n)
             new_business[start : start + n] = np.bincount(n_it, weights=n_value, minlength=n)
-            keep = max(0, min(n, kept - start))
             if keep:
                 _add_daily(
                     daily[start : start + keep],
@@ -512,16 +513,16 @@ class MonteCarloForecaster:
         return plans[scenario]
 
     def _pipeline_plan(self, scenario: Scenario) -> _Plan:
-        """Per (stage, landmark) group with a chance to close: its deals and highest
-        closing probability within the horizon; per deal, the share of that probability it
-        keeps (thinning) and its group's day table."""
+        """Per open deal: its probability of closing within the horizon under `scenario` and
+        its (stage, landmark) group's day table; deals in bands of probabilities within a
+        factor 0.8 of each other (so thinning wastes at most a fifth of the candidates),
+        each band with its highest probability and each deal with the share it keeps."""
         horizon = self.config.horizon_days
         deal_group = self.cell_group_[self.deal_cell_] if len(self.deal_cell_) else self.deal_cell_
         rate = np.minimum(self.cell_rate_[self.deal_cell_] * scenario.conversion, 1.0)
         probability = np.zeros(len(self.amounts_))
         accept = np.zeros(len(self.amounts_), dtype=np.uint64)
         rows = np.zeros(len(self.amounts_), dtype=np.int64)
-        groups: list[_Group] = []
         tables: list[np.ndarray] = []
         for group in range(len(self.groups_)):
             timing = sampling.stretch_pmf(self.group_shape_[group], scenario.cycle_time, 1)
@@ -534,21 +535,23 @@ class MonteCarloForecaster:
             probability[deals] = p
             rows[deals] = len(tables)
             tables.append(sampling.inverse_cdf_table(timing, DAY_TABLE_SIZE))
-            # Bands of probabilities within a factor 0.8 of each other, so thinning wastes
-            # at most a fifth of the candidates.
-            band = np.floor(np.log(np.maximum(p, 1e-12)) / np.log(0.8)).astype(np.int64)
-            for level in np.unique(band[p > 0]):
-                members = deals[band == level]
-                p_max = float(probability[members].max())
-                accept[members] = np.round(probability[members] / p_max * THINNING_SCALE).astype(
-                    np.uint64
-                )
-                groups.append(_Group(members, p_max))
+        groups: list[_Group] = []
+        active = np.flatnonzero(probability > 0)
+        # Below 1e-4 one band: such deals yield almost no candidates, whatever the waste.
+        floor = np.maximum(probability[active], 1e-4)
+        band = np.floor(np.log(floor) / np.log(0.8)).astype(np.int64)
+        for level in np.unique(band):
+            members = active[band == level]
+            p_max = float(probability[members].max())
+            accept[members] = np.round(probability[members] / p_max * THINNING_SCALE).astype(
+                np.uint64
+            )
+            groups.append(_Group(members, p_max))
         day_tables = np.array(tables, dtype=np.int16).reshape(len(tables), DAY_TABLE_SIZE)
         return _Plan(groups, probability, accept, rows, day_tables)
 
     def _pipeline_events(
-        self, rng: np.random.Generator, n: int, plan: _Plan, scenario: Scenario
+        self, rng: np.random.Generator, n: int, plan: _Plan, scenario: Scenario, days: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Closings of open deals in `n` iterations as (iteration, day, value): candidates
         at the group's highest probability, each kept with the deal's own probability over
@@ -566,10 +569,12 @@ class MonteCarloForecaster:
         bits = rng.bit_generator.random_raw(len(it))
         keep = (bits & LOW_32) < plan.accept[deal]
         it, deal, bits = it[keep], deal[keep], bits[keep]
-        day = plan.day_tables[plan.rows[deal], (bits >> np.uint64(32)) & DAY_MASK]
         value = self.amounts_[deal] * self.ratio_table_[bits >> np.uint64(48)]
         if scenario.deal_size != 1.0:
             value *= scenario.deal_size
+        if not days:  # beyond the iterations whose days are kept
+            return it, np.zeros(0, dtype=np.int64), value
+        day = plan.day_tables[plan.rows[deal], (bits >> np.uint64(32)) & DAY_MASK]
         return it, day.astype(np.int64), value
 
     def _level_draws(self, rng: np.random.Generator, n: int, rate: np.ndarray) -> np.ndarray:
