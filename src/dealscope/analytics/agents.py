@@ -253,13 +253,12 @@ class _Page:
         periods = [self.period] + [
             Period(grain_start(as_of, g), _after(grain_start(as_of, g), g)) for _, g in TO_DATE
         ]
-        targets = [
-            self.service.compute_target(
-                "gci",
-                replace(self.frame(dim, period=p, filters=_only(dim, key)), sources=self.plans),
-            ).get((key,))
+        frames = [
+            replace(self.frame(dim, period=p, filters=_only(dim, key)), sources=self.plans)
             for p in periods
         ]
+        plans = self.service.compute_targets([(f, ["gci"]) for f in frames])
+        targets = [plan["gci"].get((key,)) for plan in plans]
         gcis = [gci_now] + [v["gci"].get((key,)) or 0.0 for v in to_date]
         labels = ["Period"] + [f"{label} to date" for label, _ in TO_DATE]
         made = [

@@ -127,8 +127,7 @@ class AnalyticsService:
     def compute(self, metric: Metric, frame: Frame) -> dict[Key, float | None]:
         """`metric` over `frame`: {(bucket?, *dimension values): value}, filled as documented
         in the module (0 for counts and money, null otherwise)."""
-        table = self.sources.frame(metric.build(frame))
-        return self._fill(metric.additive, frame, self._rows(frame, table))
+        return self.compute_many([(frame, [metric])])[0][metric.slug]
 
     def compute_many(
         self, requests: Sequence[tuple[Frame, Sequence[Metric]]]
@@ -196,21 +195,8 @@ class AnalyticsService:
         ]
 
     def compute_target(self, slug: str, frame: Frame) -> dict[Key, float | None]:
-        """The plan for `slug` over `frame` (prorated monthly targets); absent keys: no plan."""
-        table = self.sources.frame(build_target(frame, slug))
-        rows = self._rows(frame, table)
-        return {k: v for k, v in rows.items() if v is not None}
-
-    def _rows(self, frame: Frame, table: pd.DataFrame) -> dict[Key, float | None]:
-        rows: dict[Key, float | None] = {}
-        dims = [d.value for d in frame.dimensions]
-        for record in table.to_dict("records"):
-            key: list[Any] = []
-            if frame.grain is not None:
-                key.append(_day(record[BUCKET]))
-            key.extend(_text(record[d]) for d in dims)
-            rows[tuple(key)] = _number(record["value"])
-        return rows
+        """The plan for `slug` over `frame` (see metrics.targets); absent keys: no plan."""
+        return dict(self.compute_targets([(frame, [slug])])[0][slug])
 
     def _fill(
         self, additive: bool, frame: Frame, rows: dict[Key, float | None]
