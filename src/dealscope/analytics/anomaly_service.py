@@ -131,7 +131,7 @@ def detect_anomalies(
     as_of: dt.date,
     metrics: list[AnomalyMetric] | None = None,
     days: int = 30,
-    lookback_days: int = 180,
+    lookback_days: int = 91,
     threshold: float = 3.5,
 ) -> AnomalyReport:
     """Anomalous days among the last `days` up to `as_of` (see the module docstring)."""

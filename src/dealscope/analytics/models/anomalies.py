@@ -129,7 +129,7 @@ class MultiSeriesAnomalyDetector:
             raise ValidationFailed(f"needs at least 14 days, got {len(scores)}")
         x = scores.fillna(0.0).to_numpy(dtype=float)
         forest = IsolationForest(
-            n_estimators=200, contamination=self.contamination, random_state=self.random_state
+            n_estimators=100, contamination=self.contamination, random_state=self.random_state
         ).fit(x)
         raw = -forest.score_samples(x)  # sklearn: lower is more abnormal
         self.score_ = pd.Series(raw, index=scores.index)

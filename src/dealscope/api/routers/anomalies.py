@@ -37,7 +37,7 @@ def read_anomalies(
     days: Annotated[int, Query(ge=1, le=365, description="Days listed, up to as_of.")] = 30,
     lookback_days: Annotated[
         int, Query(ge=28, le=400, description="Days each series is fitted on.")
-    ] = 180,
+    ] = 91,
     threshold: Annotated[
         float, Query(gt=0, le=20, description="Robust z-score beyond which a day is flagged.")
     ] = 3.5,
