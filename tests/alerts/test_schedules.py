@@ -150,3 +150,18 @@ def test_processes_racing_for_a_run_record_it_once(warehouse: Warehouse) -> None
         assert refused == []
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(report_deliveries)).scalar() == 1
+
+
+def test_a_broken_schedule_does_not_stop_the_others(warehouse: Warehouse) -> None:
+    tenant = add_tenant(warehouse)
+    due = dt.datetime(2025, 3, 31, 12, 0, tzinfo=UTC)
+    broken = _schedule(warehouse, tenant, due)
+    with unit_of_work(warehouse) as uow:  # edited by hand into something cron cannot read
+        uow.connection.execute(
+            sa.update(report_schedules)
+            .where(report_schedules.c.id == broken)
+            .values(cron="0 7 * * funday")
+        )
+    fine = _schedule(warehouse, tenant, due)
+    (run,) = claim_due_runs(warehouse, due + dt.timedelta(seconds=5))
+    assert run.schedule_id == fine

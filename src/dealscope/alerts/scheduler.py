@@ -98,9 +98,13 @@ def tick_alerts(
     """Evaluate and notify every active tenant (or `tenant_ids`) at `now`."""
     done = []
     for tenant_id in tenant_ids or _tenant_ids(runner.warehouse):
-        with runner.warehouse.engine.connect() as connection:
-            prefs = runner.load_settings(connection, tenant_id)
-        result = run_alerts(runner.warehouse, tenant_id, now, prefs, runner.outbox)
+        try:
+            with runner.warehouse.engine.connect() as connection:
+                prefs = runner.load_settings(connection, tenant_id)
+            result = run_alerts(runner.warehouse, tenant_id, now, prefs, runner.outbox)
+        except Exception as exc:  # one tenant's failure stops no other tenant's alerts
+            log.warning("alerts.tenant_failed", tenant_id=tenant_id, error=str(exc))
+            continue
         if result is not None:
             done.append(result)
     return done

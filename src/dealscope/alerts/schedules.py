@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+import structlog
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -39,6 +40,8 @@ _MAX_CATCH_UP = 100_000  # fire times walked to find the latest missed one
 
 _s = report_schedules.c
 _d = report_deliveries.c
+
+log = structlog.get_logger(__name__)
 
 
 def _weekday(token: str) -> int:
@@ -217,7 +220,11 @@ def claim_due_runs(warehouse: Warehouse, now: dt.datetime) -> list[ClaimedRun]:
             ).order_by(_s.id)
             rows = connection.execute(stmt).all()
         for row in rows:
-            run = _claim(warehouse, row, now)
+            try:
+                run = _claim(warehouse, row, now)
+            except Exception as exc:  # one bad schedule (a cron edited by hand) stops no other
+                log.warning("reports.schedule_failed", schedule_id=row.id, error=str(exc))
+                continue
             if run is not None:
                 claimed.append(run)
     return claimed
