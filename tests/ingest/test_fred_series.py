@@ -4,18 +4,23 @@ limit/offset paging, 429), and FRED's CSV download imported as a file."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from import_kit import CIPHER, Request, add_shop, count, data_version, rows, serve
+from typer.testing import CliRunner
 
+from dealscope.cli import app
+from dealscope.config import get_settings
 from dealscope.ingest.files.service import ImportRejected, import_file
 from dealscope.ingest.files.spec import ImportKind
 from dealscope.ingest.fred import import_fred_series
 from dealscope.ingest.reso import FeedFailed
-from dealscope.warehouse.engine import Warehouse
+from dealscope.warehouse.engine import Warehouse, open_warehouse
 from dealscope.warehouse.schema import market_series
 
 KEY = "abcdefghijklmnopqrstuvwxyz123456"
@@ -113,3 +118,26 @@ def test_fred_csv_download_and_long_files(warehouse: Warehouse) -> None:
         (3, "value: 'four' is not a number")
     ]
     assert count(warehouse, market_series) == 6
+
+
+def test_the_fred_command(
+    _migrated_duckdb_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(_migrated_duckdb_file, path)
+    with open_warehouse(f"duckdb:///{path}") as warehouse:
+        add_shop(warehouse)
+    monkeypatch.setenv("DEALSCOPE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DEALSCOPE_ENVIRONMENT", "test")
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    with serve(FredServer()) as fake:
+        monkeypatch.setenv("DEALSCOPE_FRED_URL", f"{fake.url}/fred")
+        shown = CliRunner().invoke(app, ["ingest", "fred", "--api-key", KEY])
+        assert shown.exit_code == 0, shown.output
+        assert "Imported FRED MORTGAGE30US as series: 5 rows read, 5 new" in shown.output
+        refused = CliRunner().invoke(app, ["ingest", "fred", "--api-key", "nope"])
+        assert refused.exit_code == 1
+        assert "answered 400: Bad Request." in refused.output
+    with open_warehouse(f"duckdb:///{path}") as warehouse:
+        assert count(warehouse, market_series) == 5

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,16 @@ from typing import Any
 import httpx
 import pytest
 from import_kit import CIPHER, Request, add_shop, count, data_version, rows, serve
+from typer.testing import CliRunner
 
+from dealscope.cli import app
+from dealscope.config import get_settings
 from dealscope.ingest.files.listings import normalise_status, price_per_square_foot
 from dealscope.ingest.files.service import import_file
 from dealscope.ingest.files.spec import ImportKind
 from dealscope.ingest.files.values import BadValue
 from dealscope.ingest.reso import FeedFailed, last_cursor, replicate_listings
-from dealscope.warehouse.engine import Warehouse
+from dealscope.warehouse.engine import Warehouse, open_warehouse
 from dealscope.warehouse.schema import import_runs, listings
 
 TOKEN = "test-token"
@@ -229,3 +233,33 @@ def test_listing_files_json_and_csv(warehouse: Warehouse) -> None:
         ("L1", "Closed", Decimal("489000.00"), Decimal("262.23")),
         ("L2", "Pending", Decimal("340000.00"), Decimal("250.00")),
     ]  # fmt: skip
+
+
+def test_the_mls_command(
+    _migrated_duckdb_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(_migrated_duckdb_file, path)
+    with open_warehouse(f"duckdb:///{path}") as warehouse:
+        add_shop(warehouse)
+    monkeypatch.setenv("DEALSCOPE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DEALSCOPE_ENVIRONMENT", "test")
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    server = ODataServer()
+    with serve(server) as fake:
+        server.base = fake.url
+        url = f"{fake.url}/odata/Property"
+        first = CliRunner().invoke(app, ["ingest", "mls", "--url", url, "--token", TOKEN])
+        assert first.exit_code == 0, first.output
+        assert "6 rows read, 5 new, 0 updated, 0 unchanged, 1 skipped" in first.output
+        assert f"Skipped rows, with their reasons: {tmp_path}/rejects/Property.rejects-" in (
+            first.output
+        )
+        again = CliRunner().invoke(app, ["ingest", "mls", "--url", url, "--token", TOKEN])
+        assert "0 rows read" in again.output
+        unauthorised = CliRunner().invoke(app, ["ingest", "mls", "--url", url])
+        assert unauthorised.exit_code == 1
+        assert "answered 401: token required" in unauthorised.output
+    with open_warehouse(f"duckdb:///{path}") as warehouse:
+        assert count(warehouse, listings) == 5
