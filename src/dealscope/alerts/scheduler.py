@@ -77,18 +77,22 @@ def tick_reports(runner: Runner, now: dt.datetime) -> list[DeliveryOutcome]:
     claim_due_runs(runner.warehouse, now)
     outcomes = []
     for tenant_id in _tenant_ids(runner.warehouse):
-        for delivery_id in due_deliveries(runner.warehouse, tenant_id, now, runner.policy):
-            outcome = deliver(
-                runner.warehouse,
-                delivery_id,
-                tenant_id,
-                now,
-                runner.producer,
-                runner.outbox,
-                runner.policy,
-            )
-            if outcome is not None:
-                outcomes.append(outcome)
+        try:
+            due = due_deliveries(runner.warehouse, tenant_id, now, runner.policy)
+            for delivery_id in due:
+                outcome = deliver(
+                    runner.warehouse,
+                    delivery_id,
+                    tenant_id,
+                    now,
+                    runner.producer,
+                    runner.outbox,
+                    runner.policy,
+                )
+                if outcome is not None:
+                    outcomes.append(outcome)
+        except Exception as exc:  # the database refused: the next tick tries again
+            log.warning("reports.tenant_failed", tenant_id=tenant_id, error=str(exc))
     return outcomes
 
 
