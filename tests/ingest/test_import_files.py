@@ -206,6 +206,21 @@ def test_opportunities_keep_their_stage_history(warehouse: Warehouse) -> None:
     ]  # fmt: skip
     _import(warehouse, shop.tenant_id, ImportKind.OPPORTUNITIES, "moved.csv", moved)
     assert count(warehouse, stage_history) == 2  # the same stage again is no move
+    # A file without a stage column leaves the stage alone.
+    priced = b"Opportunity ID,Contact Email,Value\nO-1,ann@example.com,460000\n"
+    result = _import(warehouse, shop.tenant_id, ImportKind.OPPORTUNITIES, "priced.csv", priced)
+    assert result.counts.updated == 1
+    assert count(warehouse, stage_history) == 2
+    # Lost: the deal keeps the stage it was lost at; its history shows the loss.
+    lost = b"Opportunity ID,Contact Email,Status,Lost Reason\nO-1,ann@example.com,Lost,financing\n"
+    _import(warehouse, shop.tenant_id, ImportKind.OPPORTUNITIES, "lost.csv", lost)
+    assert rows(warehouse, opportunities, "stage_key", "status", "value", "lost_reason",
+                "closed_at") == [
+        ("under_contract", "lost", Decimal("460000.00"), "financing", NOW),
+    ]  # fmt: skip
+    assert rows(warehouse, stage_history, "from_stage", "to_stage", "status")[-1] == (
+        "under_contract", "lost", "lost",
+    )  # fmt: skip
 
 
 def _xlsx(*records: tuple[object, ...]) -> bytes:

@@ -9,7 +9,7 @@ from dealscope.ingest.files.refs import AgentDirectory, ContactDirectory, names_
 from dealscope.ingest.files.store import Counts, Key, load_existing, upsert_for
 from dealscope.ingest.files.validate import BadRow, GoodRow
 from dealscope.ingest.files.values import BadValue
-from dealscope.ingest.ghl.values import normalise_source
+from dealscope.ingest.ghl.values import LOST, WON, normalise_source
 from dealscope.warehouse.schema import (
     agents,
     contacts,
@@ -114,6 +114,15 @@ _OPPORTUNITY_PLAIN = (
 )  # fmt: skip
 
 
+def _effective(stage: str, status: str) -> str:
+    """The stage a deal's history shows: closed_won when won, lost when lost or abandoned."""
+    if status == "won":
+        return WON
+    if status in ("lost", "abandoned"):
+        return LOST
+    return stage
+
+
 class OpportunitiesWriter:
     key_label = "opportunity id"
 
@@ -160,15 +169,20 @@ class OpportunitiesWriter:
                 values["source"] = normalise_source(v["source"])
             key = (external,)
             stored = existing.get(key)
-            moved = stored is None or (stored["stage_key"], stored["status"]) != (
-                values["stage_key"],
-                values["status"],
-            )
+            if stored is None:
+                values.setdefault("status", "open")
+                values.setdefault("stage_key", WON if values["status"] == "won" else "new")
+            kept: dict[str, Any] = stored or {}
+            stage = str(values.get("stage_key", kept.get("stage_key")))
+            status = str(values.get("status", kept.get("status")))
+            before = None if stored is None else _effective(kept["stage_key"], kept["status"])
+            after = _effective(stage, status)
+            moved = after != before
             when = v.get("created_at", ctx.now) if stored is None else ctx.now
             on_change: dict[str, Any] = {"updated_at": ctx.now}
             if moved:
                 on_change["last_stage_change_at"] = when
-                if values["status"] in ("won", "lost", "abandoned"):
+                if after in (WON, LOST):
                     on_change["closed_at"] = when
             row_id, _ = plan.add(
                 key, values, create_only={"created_at": ctx.now, "external_id": external},
@@ -180,9 +194,9 @@ class OpportunitiesWriter:
                         "id": ctx.uow.next_id(stage_history),
                         "tenant_id": ctx.tenant_id,
                         "opportunity_id": row_id,
-                        "from_stage": None if stored is None else stored["stage_key"],
-                        "to_stage": values["stage_key"],
-                        "status": values["status"],
+                        "from_stage": before,
+                        "to_stage": after,
+                        "status": status,
                         "agent_id": agent_id,
                         "changed_at": when,
                         "recorded_from": "import",

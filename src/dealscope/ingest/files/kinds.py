@@ -73,19 +73,17 @@ def _finish_contact(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finish_opportunity(row: dict[str, Any]) -> dict[str, Any]:
+    """Stage and status agree. A lost deal keeps the stage it was lost at (status lost); a
+    stage without a status implies one (closed_won: won, lost: lost, else open)."""
     if not (row.get("contact_external_id") or row.get("contact_email")):
         raise BadValue("an opportunity needs its contact (contact id or contact email)")
-    stage = row.get("stage_key") or "new"
-    status = row.get("status")
-    if stage == LOST:
-        if status not in (None, "lost", "abandoned"):
-            raise BadValue(f"stage lost with status {status}")
-        status = status or "lost"
-    elif stage == WON:
-        if status not in (None, "won"):
-            raise BadValue(f"stage closed_won with status {status}")
-        status = "won"
-    row["stage_key"], row["status"] = stage, status or "open"
+    stage, status = row.get("stage_key"), row.get("status")
+    if stage == WON and status not in (None, "won"):
+        raise BadValue(f"stage closed_won with status {status}")
+    if stage == LOST and status not in (None, "lost", "abandoned"):
+        raise BadValue(f"stage lost with status {status}")
+    if stage is not None and status is None:
+        row["status"] = {WON: "won", LOST: "lost"}.get(stage, "open")
     return row
 
 
