@@ -290,12 +290,16 @@ def test_saved_reports_are_shared_by_role(team: Team) -> None:
     )  # fmt: skip
     assert template.status_code == 201, template.text  # goes to each agent: no recipients
 
+    stop = f"/api/v1/reports/schedules/{template.json()['id']}"
+    assert c.delete(stop, headers=h["analyst"]).status_code == 404  # the admin's report's
+    assert c.delete(stop, headers=h["admin"]).status_code == 204
+    assert c.delete(stop, headers=h["admin"]).status_code == 404
     assert c.delete(f"/api/v1/reports/{report['id']}", headers=h["analyst"]).status_code == 204
     assert c.get(f"/api/v1/reports/{report['id']}", headers=h["admin"]).status_code == 404
     warehouse = c.app.state.warehouse  # type: ignore[attr-defined]
     with warehouse.engine.connect() as conn:
         left = conn.execute(sa.select(report_schedules.c.report_id)).scalars().all()
-    assert report["id"] not in left and len(left) == 1  # its schedule went with it
+    assert left == []  # its schedule went with it; the template's was stopped
 
 
 def _logo() -> str:

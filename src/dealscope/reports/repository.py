@@ -259,3 +259,16 @@ def create_schedule(
 def list_schedules(connection: sa.Connection, tenant_id: int) -> list[Schedule]:
     stmt = scope_select(sa.select(report_schedules), report_schedules, TenantScope(tenant_id))
     return [_schedule(row) for row in connection.execute(stmt.order_by(_s.id))]
+
+
+def find_schedule(connection: sa.Connection, tenant_id: int, schedule_id: int) -> Schedule | None:
+    stmt = scope_select(sa.select(report_schedules), report_schedules, TenantScope(tenant_id))
+    row = connection.execute(stmt.where(_s.id == schedule_id)).first()
+    return None if row is None else _schedule(row)
+
+
+def delete_schedule(uow: UnitOfWork, schedule: Schedule) -> None:
+    """Stop a schedule (its delivery log stays)."""
+    uow.connection.execute(
+        report_schedules.delete().where(_s.tenant_id == schedule.tenant_id, _s.id == schedule.id)
+    )

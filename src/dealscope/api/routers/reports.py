@@ -7,8 +7,9 @@
 - GET /reports/list (data:read): saved reports shared with the caller's role, and templates.
 - POST /reports, PUT and DELETE /reports/{report_id} (reports:build): save, change, delete
   (owners and admins change and delete).
-- POST /reports/schedule (reports:build), GET /reports/schedules (data:read): schedules the
-  scheduler runs (row shape: `dealscope.reports.repository`).
+- POST /reports/schedule and DELETE /reports/schedules/{schedule_id} (reports:build), GET
+  /reports/schedules (data:read): schedules the scheduler runs (row shape:
+  `dealscope.reports.repository`).
 
 Rendered files live under `<data_dir>/reports/<tenant_id>/`.
 """
@@ -219,6 +220,22 @@ def list_schedules(principal: Reader, warehouse: WarehouseDep) -> list[ScheduleR
         }
         schedules = repository.list_schedules(connection, principal.tenant_id)
     return [_schedule_read(s) for s in schedules if s.report_id in visible]
+
+
+@router.delete(
+    "/schedules/{schedule_id}",
+    summary="Stop a schedule",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_ERRORS,
+)
+def delete_schedule(schedule_id: int, principal: Builder, warehouse: WarehouseDep) -> None:
+    """The report's owner or an admin may stop it; its delivery log stays."""
+    with unit_of_work(warehouse) as uow:
+        schedule = repository.find_schedule(uow.connection, principal.tenant_id, schedule_id)
+        if schedule is None:
+            raise NotFound(f"schedule {schedule_id} does not exist")
+        _editable(uow.connection, principal, schedule.report_id)
+        repository.delete_schedule(uow, schedule)
 
 
 def _owner(principal: Principal) -> int:
