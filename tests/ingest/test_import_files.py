@@ -134,10 +134,15 @@ def test_a_bulk_file_with_bad_rows(warehouse: Warehouse, tmp_path: Path) -> None
         "Ann", "78745", "zillow",
     )  # fmt: skip
     assert data_version(warehouse, shop.tenant_id) == 2
+    # Found by email under another id: the stored (CRM) id stays.
+    other_id = b"Contact ID,E-mail,City\nX-9,ann@example.com,Austin\n"
+    _import(warehouse, shop.tenant_id, ImportKind.CONTACTS, "other.csv", other_id)
+    assert rows(warehouse, contacts, "external_id", "city")[0] == ("C-1", "Austin")
+    assert count(warehouse, contacts) == 2
     assert rows(warehouse, import_runs, "status", "rows_inserted", "rows_updated",
                 "rows_unchanged", "rows_rejected") == [
         ("rejected", 0, 0, 0, 4), ("imported", 2, 0, 0, 4), ("imported", 0, 0, 2, 4),
-        ("imported", 0, 1, 0, 0),
+        ("imported", 0, 1, 0, 0), ("imported", 0, 1, 0, 0),
     ]  # fmt: skip
 
 

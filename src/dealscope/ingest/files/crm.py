@@ -78,8 +78,8 @@ class ContactsWriter:
             stored = existing.get((found,)) if found is not None else None
             values: dict[str, Any] = {k: v[k] for k in _PLAIN_CONTACT if k in v}
             values.update(_source_values(v))
-            if external:
-                values["external_id"] = external
+            if external and not (stored and stored.get("external_id")):
+                values["external_id"] = external  # never replaces the CRM's own id
             if agent_id is not None:
                 values["assigned_agent_id"] = agent_id
             if v.get("email"):
