@@ -157,6 +157,9 @@ THINNING_SCALE = float(1 << 32)
 class _Group:
     deals: np.ndarray  # indices of open deals
     p_max: float  # the highest of their probabilities of closing within the horizon
+    accept: np.ndarray  # their probability / p_max, times 2**32
+    amounts: np.ndarray  # their amounts
+    thin: bool  # whether any of them is below p_max
 
 
 @dataclass(frozen=True)
@@ -465,7 +468,7 @@ class MonteCarloForecaster:
         iterations: int = 10_000,
         random_state: int | np.random.Generator | None = None,
         scenario: Scenario | None = None,
-        daily_iterations: int = 100_000,
+        daily_iterations: int = 50_000,
     ) -> Simulation:
         """`iterations` simulated futures. Per-day revenue is kept for the first
         `daily_iterations` of them (quantiles of days, weeks and months come from those;
@@ -491,7 +494,10 @@ class MonteCarloForecaster:
             keep = max(0, min(n, kept - start))
             p_it, p_day, p_value = self._pipeline_events(rng, n, plan, scenario, keep > 0)
             n_it, n_day, n_value = self._new_events(rng, n, lags, scenario)
-            pipeline[start : start + n] = np.bincount(p_it, weights=p_value, minlength=n)
+            if keep:
+                pipeline[start : start + n] = np.bincount(p_it, weights=p_value, minlength=n)
+            else:  # per-iteration totals already
+                pipeline[start : start + n] = p_value
             new_business[start : start + n] = np.bincount(n_it, weights=n_value, minlength=n)
             if keep:
                 _add_daily(
@@ -543,10 +549,10 @@ class MonteCarloForecaster:
         for level in np.unique(band):
             members = active[band == level]
             p_max = float(probability[members].max())
-            accept[members] = np.round(probability[members] / p_max * THINNING_SCALE).astype(
-                np.uint64
-            )
-            groups.append(_Group(members, p_max))
+            share = np.round(probability[members] / p_max * THINNING_SCALE).astype(np.uint64)
+            accept[members] = share
+            thin = bool(np.any(share < np.uint64(THINNING_SCALE)))
+            groups.append(_Group(members, p_max, share, self.amounts_[members], thin))
         day_tables = np.array(tables, dtype=np.int16).reshape(len(tables), DAY_TABLE_SIZE)
         return _Plan(groups, probability, accept, rows, day_tables)
 
@@ -556,7 +562,20 @@ class MonteCarloForecaster:
         """Closings of open deals in `n` iterations as (iteration, day, value): candidates
         at the group's highest probability, each kept with the deal's own probability over
         it (thinning). One 64-bit draw per candidate decides the thinning (32 bits), the
-        day (12 bits) and the value ratio (16 bits)."""
+        day (12 bits) and the value ratio (16 bits). Without `days` (iterations beyond those
+        whose days are kept) it returns only the per-iteration totals, as the third item."""
+        if not days:  # totals only: per band, rejected candidates weigh 0
+            totals = np.zeros(n)
+            for group in plan.groups:
+                it, which = sampling.bernoulli_events(rng, n, len(group.deals), group.p_max)
+                bits = rng.bit_generator.random_raw(len(it))
+                value = group.amounts[which] * self.ratio_table_[bits >> np.uint64(48)]
+                if group.thin:
+                    value *= (bits & LOW_32) < group.accept[which]
+                totals += np.bincount(it, weights=value, minlength=n)
+            if scenario.deal_size != 1.0:
+                totals *= scenario.deal_size
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), totals
         its, deals = [], []
         for group in plan.groups:
             it, which = sampling.bernoulli_events(rng, n, len(group.deals), group.p_max)
@@ -572,8 +591,6 @@ class MonteCarloForecaster:
         value = self.amounts_[deal] * self.ratio_table_[bits >> np.uint64(48)]
         if scenario.deal_size != 1.0:
             value *= scenario.deal_size
-        if not days:  # beyond the iterations whose days are kept
-            return it, np.zeros(0, dtype=np.int64), value
         day = plan.day_tables[plan.rows[deal], (bits >> np.uint64(32)) & DAY_MASK]
         return it, day.astype(np.int64), value
 
