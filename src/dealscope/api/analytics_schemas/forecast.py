@@ -149,7 +149,9 @@ class MonteCarloRead(Read):
         description="Share of simulated futures reaching the target (null without one)."
     )
     grain: BucketGrain
-    buckets: list[BucketRead]
+    buckets: list[BucketRead] = Field(
+        description="Per day, week or month (from the first 50,000 iterations of a bigger run)."
+    )
     density: DensityRead
     scenarios: list[ScenarioOutcomeRead] = Field(
         description="Worst, expected and best case totals (GET /forecast; on request in POST)."
