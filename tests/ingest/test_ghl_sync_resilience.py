@@ -239,3 +239,40 @@ def test_a_malformed_answer_is_a_clear_error(
         "POST /contacts/search: expected `contacts` to be a list of objects"
     )
     assert count(warehouse, contacts) == 0
+
+
+@duckdb_only
+def test_messages_before_their_contacts_make_placeholders_the_contacts_fill(
+    warehouse: Warehouse, fake: tuple[FakeGhl, str]
+) -> None:
+    _, url = fake
+    tenant_id = add_tenant(warehouse)
+    report = run_sync(warehouse, tenant_id, url, mode="full", resources=("messages",))
+    assert report.ok
+    # Conversations CV00..CV05 belong to contacts C0000..C0005: placeholders, dated by the
+    # earliest message of each (the dataset's first message of conversation n).
+    placeholders = _rows(
+        warehouse,
+        sa.select(contacts.c.external_id, contacts.c.created_at, contacts.c.updated_at).order_by(
+            contacts.c.external_id
+        ),
+    )
+    assert [r.external_id for r in placeholders] == [f"C{n:04d}" for n in range(6)]
+    assert all(r.updated_at is None for r in placeholders)
+    first = {n: data.conversation_messages(n, 1)[0]["dateAdded"] for n in range(6)}
+    assert [ms(iso(r.created_at)) for r in placeholders] == [ms(first[n]) for n in range(6)]
+
+    report = run_sync(warehouse, tenant_id, url, mode="full", resources=("contacts",))
+    assert report.ok
+    (result,) = report.results
+    assert (result.created, result.updated) == (19, 6)
+    filled = _rows(
+        warehouse,
+        sa.select(contacts.c.external_id, contacts.c.first_name, contacts.c.created_at).where(
+            contacts.c.external_id == "C0003"
+        ),
+    )
+    assert [(r.first_name, ms(iso(r.created_at))) for r in filled] == [
+        ("First3", ms(iso(data.BASE + dt.timedelta(minutes=3))))
+    ]
+    assert count(warehouse, contacts) == 25

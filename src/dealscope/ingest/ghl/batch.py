@@ -26,6 +26,7 @@ from dealscope.warehouse.schema import (
     activities,
     contacts,
     messages,
+    opportunities,
     pipeline_stages,
     pipelines,
 )
@@ -196,15 +197,14 @@ class MessagePage(GhlRecords):
                 sa.select(contacts.c.external_id, contacts.c.id).where(
                     contacts.c.tenant_id == self.tenant_id,
                     contacts.c.external_id.in_(contact_ids),
+                    contacts.c.updated_at.is_not(None),  # placeholders: GhlRecords dates them
                 )
             ).all()
             self._contacts.update({r.external_id: int(r.id) for r in found})
 
     def contact_id(self, external: Any, at: dt.datetime) -> int:
-        key = str(external or "")
-        if key not in self._contacts:
-            self._contacts[key] = super().contact_id(external, at)  # a placeholder, made now
-        return self._contacts[key]
+        found = self._contacts.get(str(external or ""))
+        return found if found is not None else super().contact_id(external, at)
 
     def _find(self, table: sa.Table, external_id: str) -> Any:
         if table is messages:
@@ -235,11 +235,22 @@ class OpportunityPage(GhlRecords):
 
     def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
         super().__init__(uow, tenant_id, cipher, recorded_from="sync")
-        self._stages: dict[str, tuple[int | None, str]] = {}
-        self._pipeline_names: dict[int, str] = {}
-        self._contacts: dict[str, int] = {}
+        self._contacts: dict[str, int] = {}  # contacts seen in full (not placeholders)
+        self._deals: dict[str, Any] = {}  # the page's stored deals, as written so far
+        self._looked_up: set[str] = set()  # deal ids whose absence is known too
 
     def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        deal_ids = sorted({str(r.get("id") or "") for r in rows} - {""})
+        if deal_ids:
+            stored = self.conn.execute(
+                sa.select(opportunities).where(
+                    opportunities.c.tenant_id == self.tenant_id,
+                    opportunities.c.external_id.in_(deal_ids),
+                )
+            ).all()
+            self._deals = {r.external_id: r for r in stored}
+            self._looked_up = set(deal_ids)
         found = self.conn.execute(
             sa.select(
                 pipeline_stages.c.external_id,
@@ -247,13 +258,13 @@ class OpportunityPage(GhlRecords):
                 pipeline_stages.c.stage_key,
             ).where(pipeline_stages.c.tenant_id == self.tenant_id)
         ).all()
-        self._stages = {r.external_id: (r.pipeline_id, str(r.stage_key)) for r in found}
+        self._stages.update({r.external_id: (r.pipeline_id, str(r.stage_key)) for r in found})
         names = self.conn.execute(
             sa.select(pipelines.c.id, pipelines.c.name).where(
                 pipelines.c.tenant_id == self.tenant_id
             )
         ).all()
-        self._pipeline_names = {int(r.id): r.name for r in names}
+        self._pipeline_names.update({int(r.id): r.name for r in names})
         contact_ids = sorted(
             {str(r.get("contactId") or (r.get("contact") or {}).get("id") or "") for r in rows}
             - {""}
@@ -263,22 +274,30 @@ class OpportunityPage(GhlRecords):
                 sa.select(contacts.c.external_id, contacts.c.id).where(
                     contacts.c.tenant_id == self.tenant_id,
                     contacts.c.external_id.in_(contact_ids),
+                    contacts.c.updated_at.is_not(None),  # placeholders: GhlRecords dates them
                 )
             ).all()
             self._contacts = {r.external_id: int(r.id) for r in known}
 
-    def _stage(self, stage_external: str | None) -> tuple[int | None, str]:
-        if stage_external is not None and stage_external in self._stages:
-            return self._stages[stage_external]
-        return super()._stage(stage_external)  # raises what an unknown stage raises
+    def _find(self, table: sa.Table, external_id: str) -> Any:
+        if table is opportunities and external_id in self._looked_up:
+            return self._deals.get(external_id)
+        return super()._find(table, external_id)
 
-    def _pipeline_name(self, pipeline_id: int | None) -> str | None:
-        if pipeline_id is not None and pipeline_id in self._pipeline_names:
-            return self._pipeline_names[pipeline_id]
-        return super()._pipeline_name(pipeline_id)
+    def _write(self, table: sa.Table, row: Any, values: dict[str, Any]) -> tuple[int, Outcome]:
+        row_id, outcome = super()._write(table, row, values)
+        if table is opportunities:
+            # The row as stored now, for the deal's next read in this page.
+            if row is None:
+                merged: dict[str, Any] = {c.name: None for c in opportunities.c}
+            else:
+                merged = dict(row._asdict() if hasattr(row, "_asdict") else vars(row))
+            merged.update(values, id=row_id, tenant_id=self.tenant_id)
+            external = str(merged["external_id"])
+            self._deals[external] = SimpleNamespace(**merged)
+            self._looked_up.add(external)
+        return row_id, outcome
 
     def contact_id(self, external: Any, at: dt.datetime) -> int:
-        key = str(external or "")
-        if key not in self._contacts:
-            self._contacts[key] = super().contact_id(external, at)  # a placeholder, made now
-        return self._contacts[key]
+        found = self._contacts.get(str(external or ""))
+        return found if found is not None else super().contact_id(external, at)
