@@ -517,3 +517,23 @@ def test_over_real_http(
         deadline = dt.datetime.now() + dt.timedelta(seconds=30)
         while warehouse_state(warehouse, tenant_id, cipher) != EXPECTED_EVERY_TYPE:
             assert dt.datetime.now() < deadline, "not applied within 30 s"
+
+
+def test_oversized_and_over_the_limit_deliveries_are_refused(
+    warehouse: Warehouse, settings: Settings
+) -> None:
+    limited = settings.model_copy(update={"webhook_rate_limit_per_minute": 2})
+    with TestClient(create_app(limited)) as client:
+        make_tenant(warehouse, "acme", load_cipher(limited))
+        huge = b'{"type":"ContactCreate","pad":"' + b"x" * 1_000_001 + b'"}'
+        response = client.post("/api/v1/webhooks/ghl/acme", content=huge, headers=sign(huge))
+        assert response.status_code == 413 and response.json()["error"] == "payload_too_large"
+        body = body_of(contact("ContactCreate", 0, "limit-1"))
+        answers = [
+            client.post("/api/v1/webhooks/ghl/acme", content=body, headers=sign(body))
+            for _ in range(3)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[1].json()["status"] == "duplicate"
+        assert answers[2].json()["error"] == "rate_limited"
+        assert int(answers[2].headers["retry-after"]) >= 1

@@ -169,8 +169,12 @@ class IngestWorker:
                 if not events:
                     return 0
                 outcomes = {}
+                writers: dict[int, GhlRecords] = {}  # one per tenant: its caches serve the batch
                 for event in events:
-                    records = GhlRecords(uow, event.tenant_id, self.cipher, "webhook")
+                    records = writers.get(event.tenant_id)
+                    if records is None:
+                        records = GhlRecords(uow, event.tenant_id, self.cipher, "webhook")
+                        writers[event.tenant_id] = records
                     outcomes[event.id] = apply_stored(records, event)
                 self._finish(uow.connection, outcomes, None)
             return len(events)

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dealscope.api.errors import mapping_for
 from dealscope.api.schemas import ErrorRead
-from dealscope.errors import PermissionDenied, ValidationFailed
+from dealscope.errors import PermissionDenied, RateLimited, ValidationFailed
 from dealscope.ingest import generic
 from dealscope.ingest.ghl.events import parse_envelope
 from dealscope.ingest.ghl.webhook_auth import (
@@ -289,6 +289,7 @@ class WebhookFastPath:
             source = "ghl_workflow"
         received_at = dt.datetime.now(dt.UTC)
         status, payload = 200, None
+        extra: list[tuple[bytes, bytes]] = []
         try:
             body = await _read(receive)
             ack = await deliver(
@@ -312,8 +313,11 @@ class WebhookFastPath:
             else:
                 status = mapping.status_code
                 payload = {"error": mapping.code, "detail": str(exc)}
+                extra = [(k.lower().encode(), v.encode()) for k, v in mapping.headers.items()]
+                if isinstance(exc, RateLimited):
+                    extra.append((b"retry-after", str(exc.retry_after_seconds).encode()))
         content = json.dumps(payload).encode()
-        headers = [*_RESPONSE_HEADERS, (b"content-length", str(len(content)).encode())]
+        headers = [*_RESPONSE_HEADERS, *extra, (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 

@@ -118,6 +118,8 @@ class GhlRecords:
         self.cipher = cipher
         self.recorded_from = recorded_from
         self._agents: dict[str, int] = {}
+        self._stages: dict[str, tuple[int | None, str]] = {}
+        self._pipeline_names: dict[int, str | None] = {}
 
     # --- shared ------------------------------------------------------------------------
 
@@ -232,6 +234,8 @@ class GhlRecords:
             self._find(pipelines, external),
             {"external_id": external, "name": text(pipeline.get("name"), 200) or external},
         )
+        self._stages.clear()
+        self._pipeline_names.clear()
         stages = pipeline.get("stages") or []
         if not isinstance(stages, list):
             raise ValidationFailed("pipeline: 'stages' must be a list")
@@ -254,6 +258,8 @@ class GhlRecords:
     def _stage(self, stage_external: str | None) -> tuple[int | None, str]:
         if stage_external is None:
             raise ValidationFailed("opportunity: 'pipelineStageId' is missing")
+        if stage_external in self._stages:
+            return self._stages[stage_external]
         row = self.conn.execute(
             sa.select(pipeline_stages.c.pipeline_id, pipeline_stages.c.stage_key).where(
                 pipeline_stages.c.tenant_id == self.tenant_id,
@@ -265,7 +271,8 @@ class GhlRecords:
                 f"pipeline stage {stage_external!r} is not known: sync the pipelines "
                 "(dealscope sync ghl), then replay this event (dealscope ingest replay)"
             )
-        return row.pipeline_id, str(row.stage_key)
+        self._stages[stage_external] = (row.pipeline_id, str(row.stage_key))
+        return self._stages[stage_external]
 
     # --- contacts ----------------------------------------------------------------------
 
@@ -411,9 +418,11 @@ class GhlRecords:
     def _pipeline_name(self, pipeline_id: int | None) -> str | None:
         if pipeline_id is None:
             return None
-        return self.conn.execute(
-            sa.select(pipelines.c.name).where(pipelines.c.id == pipeline_id)
-        ).scalar()
+        if pipeline_id not in self._pipeline_names:
+            self._pipeline_names[pipeline_id] = self.conn.execute(
+                sa.select(pipelines.c.name).where(pipelines.c.id == pipeline_id)
+            ).scalar()
+        return self._pipeline_names[pipeline_id]
 
     # --- messages, appointments, tasks, notes ------------------------------------------
 
