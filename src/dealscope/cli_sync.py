@@ -10,6 +10,7 @@ stands. Credentials: see `dealscope.ingest.ghl.accounts`.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -32,6 +33,7 @@ from rich.table import Table
 
 from dealscope.api.auth import tenants as tenant_service
 from dealscope.config import get_settings
+from dealscope.errors import ValidationFailed
 from dealscope.ingest.ghl.accounts import resolve_credentials
 from dealscope.ingest.ghl.client import GhlClient
 from dealscope.ingest.ghl.cursors import list_cursors
@@ -147,6 +149,9 @@ def sync_ghl(
         str | None,
         typer.Option(help="GHL token; prefer DEALSCOPE_GHL_TOKEN (options land in history)."),
     ] = None,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="Read the GHL token from stdin (scripts).")
+    ] = False,
     base_url: Annotated[
         str | None, typer.Option(help="GHL API base URL; else DEALSCOPE_GHL_BASE_URL.")
     ] = None,
@@ -154,6 +159,10 @@ def sync_ghl(
 ) -> None:
     """Pull the tenant's GoHighLevel pipelines, users, contacts, deals and messages."""
     settings = get_settings()
+    if token_stdin:
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise ValidationFailed("--token-stdin was given but stdin had no token line")
     credentials = resolve_credentials(settings, tenant, location_id, token, base_url)
     cipher = load_cipher(settings)
     wanted = [r.value for r in resource] if resource else list(RESOURCES)

@@ -119,6 +119,17 @@ def test_sync_command_reports_a_refused_token_in_one_line(
         stored = conn.execute(sa.select(sync_cursors.c.resource, sync_cursors.c.status)).all()
     assert [tuple(r) for r in stored] == [("pipelines", "failed")]
 
+    result = runner.invoke(
+        app,
+        ["sync", "ghl", "--tenant", "acme", "--no-progress", "--resource", "pipelines",
+         "--token-stdin"],
+        input="pit-test-token\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # the token from stdin beats the configured one
+    result = invoke("sync", "ghl", "--tenant", "acme", "--token-stdin")
+    assert result.exit_code == 1
+    assert "--token-stdin was given but stdin had no token line" in result.output
+
     result = invoke("sync", "ghl", "--tenant", "nobody", "--no-progress")
     assert result.exit_code == 1
     assert "no GHL account for tenant 'nobody'" in result.output
