@@ -89,6 +89,7 @@ class ScorecardRead(Read):
 
 
 class ActivityCountRead(Read):
+    model_config = ConfigDict(json_schema_extra={"examples": _ACTIVITIES_EXAMPLE})
     activity_type: str = Field(description="call, email, sms, meeting or showing.")
     count: float = Field(description="Logged in the period, either direction.")
 
@@ -119,7 +120,16 @@ class TrendPointRead(Read):
     deals_won: int
 
 
+_COMPARISON_EXAMPLE: dict[str, Any] = {
+    "label": "Apex",
+    "agents": 4,
+    "scorecard": _SCORECARD_EXAMPLE,
+    "activities": _ACTIVITIES_EXAMPLE,
+}
+
+
 class ComparisonRead(Read):
+    model_config = ConfigDict(json_schema_extra={"examples": [_COMPARISON_EXAMPLE]})
     label: str = Field(description="The team's name, or 'Brokerage'.")
     agents: int = Field(description="Agents the averages are taken over.")
     scorecard: ScorecardRead = Field(description="Per agent (counts, money); pooled (ratios).")
@@ -182,7 +192,25 @@ class AgentDetailRead(PeriodFields):
     trend: list[TrendPointRead] = Field(description="The 12 months to as_of, month by month.")
 
 
+_TEAM_EXAMPLE: dict[str, Any] = {
+    "team_id": 20,
+    "name": "Apex",
+    "agents": 4,
+    "scorecard": _SCORECARD_EXAMPLE,
+    "per_agent": _SCORECARD_EXAMPLE,
+    "gci_share": 0.42,
+    "quota": {**_QUOTA_EXAMPLE, "label": "Period"},
+}
+_PERIOD_EXAMPLE: dict[str, Any] = {
+    "period_start": "2024-01-01",
+    "period_end": "2024-03-31",
+    "as_of": "2024-03-31",
+    "timezone": "America/Chicago",
+}
+
+
 class TeamSummaryRead(Read):
+    model_config = ConfigDict(json_schema_extra={"examples": [_TEAM_EXAMPLE]})
     team_id: int | None = Field(description="Null: agents without a team.")
     name: str
     agents: int = Field(description="Active agents, and others with figures in the period.")
@@ -195,11 +223,31 @@ class TeamSummaryRead(Read):
 class TeamsRead(PeriodFields):
     """Every team the caller sees, most GCI first."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_PERIOD_EXAMPLE, "teams": [_TEAM_EXAMPLE]}]}
+    )
+
     teams: list[TeamSummaryRead]
 
 
 class TeamDetailRead(PeriodFields):
     """One team: its figures, its agents ranked by GCI, trend and plans."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_PERIOD_EXAMPLE,
+                    "team": _TEAM_EXAMPLE,
+                    "activities": _ACTIVITIES_EXAMPLE,
+                    "members": [],
+                    "brokerage_average": _COMPARISON_EXAMPLE,
+                    "quota_to_date": [_QUOTA_EXAMPLE],
+                    "trend": [_TREND_EXAMPLE],
+                }
+            ]
+        }
+    )
 
     team: TeamSummaryRead
     activities: list[ActivityCountRead] = Field(description="The team's activities, by type.")
