@@ -28,9 +28,9 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from metrics_scenario import A100, A101, TENANT, load_scenario
 
-from conftest import _reset_postgres
 from dealscope.analytics.agents import compute_agent_detail, compute_team_detail, compute_teams
 from dealscope.analytics.leaderboard import compute_leaderboard
 from dealscope.analytics.periods import Grain, Period, RangeName
@@ -40,6 +40,7 @@ from dealscope.analytics.specs import MetricQuery
 from dealscope.errors import NotFound
 from dealscope.warehouse import schema
 from dealscope.warehouse.engine import Warehouse, open_warehouse
+from dealscope.warehouse.migrate import upgrade
 from dealscope.warehouse.tenancy import TenantScope
 
 FEBRUARY = Period(dt.date(2024, 2, 1), dt.date(2024, 3, 1))
@@ -58,7 +59,11 @@ def scenario(
         shutil.copyfile(request.getfixturevalue("_migrated_duckdb_file"), path)
         warehouse = open_warehouse(f"duckdb:///{path}")
     else:
-        warehouse = _reset_postgres(request.getfixturevalue("postgres_url"))
+        warehouse = open_warehouse(request.getfixturevalue("postgres_url"))
+        with warehouse.engine.begin() as conn:  # as the `warehouse` fixture: a clean schema
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade(warehouse)
     load_scenario(warehouse)
     plans = [  # Apex's February plan; a yearly plan for Bob beside his February one
         (50, "team", 20, "month", dt.date(2024, 2, 1), 15_000),
