@@ -22,6 +22,7 @@ from dealscope.bench.dashboard import (
     screenshot_whole,
     sign_in,
     wait_drawn,
+    wait_settled,
 )
 from dealscope.dashboard import APP_PATH
 from dealscope.dashboard.navigation import ANALYTICS, OPERATIONS, SETTINGS
@@ -85,7 +86,9 @@ def test_every_page_draws_at_laptop_and_phone_sizes(
                     if spec is not first:
                         open_page(page, spec.title)
                     if spec in ANALYTICS:
-                        marks = wait_drawn(page)
+                        wait_drawn(page)
+                    marks = wait_settled(page)
+                    if spec in ANALYTICS:
                         assert marks and all(n > 0 for n in marks), (spec.url_path, marks)
                     close_sidebar(page)
                     screenshot_whole(page, shots / f"{spec.url_path}-{width}.png")

@@ -54,7 +54,7 @@ def bar(
     if money:
         fmt = {"tickprefix": "$", "tickformat": "~s"}
     elif percent:
-        fmt = {"tickformat": ".0%"}
+        fmt = {"tickformat": ".0%", "rangemode": "tozero"}
     figure.update_layout({value_axis: fmt}, barmode="stack" if stacked else "group")
     if horizontal:
         figure.update_yaxes(autorange="reversed", type="category")
@@ -158,7 +158,9 @@ def donut(frame: pd.DataFrame, names: str, values: str, title: str) -> go.Figure
         hole=0.55,
         sort=False,
         customdata=frame[names],
+        textinfo="label+percent",
     )
+    figure.update_layout(showlegend=False)
     return figure
 
 

@@ -109,13 +109,9 @@ def teams(read: TeamsRead) -> pd.DataFrame:
 
 
 def agent_versus(agent: AgentDetailRead) -> pd.DataFrame:
-    """The agent's GCI, volume and pipeline beside their team's and the brokerage's per-agent
+    """The agent's GCI and company dollar beside their team's and the brokerage's per-agent
     averages (where the caller may see them): rows measure, columns agent, team, brokerage."""
-    measures = {
-        "GCI": "gci",
-        "Company dollar": "company_dollar",
-        "Weighted pipeline": "weighted_pipeline_value",
-    }
+    measures = {"GCI": "gci", "Company dollar": "company_dollar"}
     frame = pd.DataFrame({"measure": list(measures)})
     frame[agent.name] = [getattr(agent.scorecard, m) for m in measures.values()]
     for average in (agent.team_average, agent.brokerage_average):

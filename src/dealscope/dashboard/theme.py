@@ -24,12 +24,12 @@ pio.templates[TEMPLATE] = go.layout.Template(
         colorway=SERIES,
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 8, "r": 8, "t": 36, "b": 8},
+        margin={"l": 8, "r": 8, "t": 64, "b": 8},
         xaxis={"gridcolor": GRID, "zerolinecolor": GRID, "automargin": True},
         yaxis={"gridcolor": GRID, "zerolinecolor": GRID, "automargin": True},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         hoverlabel={"font": {"family": "Source Sans Pro, sans-serif"}},
-        title={"font": {"size": 15}, "x": 0, "xanchor": "left"},
+        title={"font": {"size": 15}, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
     )
 )
 

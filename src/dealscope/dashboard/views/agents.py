@@ -133,6 +133,11 @@ if user.me.tenant_wide or user.me.team_id is not None:
                 "gci_share": st.column_config.NumberColumn("Share of GCI", format="percent"),
                 "conversion": st.column_config.NumberColumn("Conversion", format="percent"),
                 "attainment": st.column_config.NumberColumn("Plan attainment", format="percent"),
+                "plan": st.column_config.NumberColumn("Plan", format="dollar"),
+                "deals_won": st.column_config.NumberColumn("Deals won"),
+                "speed_to_lead_median_minutes": st.column_config.NumberColumn(
+                    "Speed to lead (min)", format="%.1f"
+                ),
             },
         )
 

@@ -108,15 +108,23 @@ else:
     )
     chart(figure, volume, "source mix")
     conversion = frames.of(pipeline.conversion_by_source, ["key", "leads", "won", "conversion"])
-    points = chart(
-        charts.bar(conversion, "key", "conversion", "Win rate by source", percent=True, key="key"),
-        conversion,
-        "conversion by source",
-        select=True,
-    )
-    for source in selected(points, "customdata"):
-        st.markdown(f"**{source}**: new leads per {pipeline.grain.value}")
-        table(volume[volume["source"] == source], f"volume {source}")
+    if conversion["won"].sum() == 0:
+        empty(
+            "None of this period's new deals has been won yet, so sources cannot be compared "
+            "on win rate: deals take weeks to close. Pick 90D or YTD above."
+        )
+    else:
+        points = chart(
+            charts.bar(
+                conversion, "key", "conversion", "Win rate by source", percent=True, key="key"
+            ),
+            conversion,
+            "conversion by source",
+            select=True,
+        )
+        for source in selected(points, "customdata"):
+            st.markdown(f"**{source}**: new leads per {pipeline.grain.value}")
+            table(volume[volume["source"] == source], f"volume {source}")
 
 st.subheader("When leads arrive and when agents reach out")
 left, right = st.columns(2)
