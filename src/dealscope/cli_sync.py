@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -196,6 +196,20 @@ def _when(value: dt.datetime | None) -> str:
     return "" if value is None else f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
+def _cursor_text(cursor: dict[str, Any] | None) -> str:
+    """A stored cursor as a person reads it: the newest change stored and its id, or the
+    size of a list read whole."""
+    if not cursor:
+        return ""
+    after = cursor.get("search_after")
+    if isinstance(after, list) and len(after) == 2 and isinstance(after[0], int | float):
+        when = dt.datetime.fromtimestamp(after[0] / 1000, dt.UTC)
+        return f"after {when:%Y-%m-%d %H:%M:%S} UTC, {after[1]}"
+    if "count" in cursor:
+        return f"{cursor['count']:,} read whole"
+    return str(cursor)
+
+
 @sync_app.command("status")
 def sync_status(tenant: TenantOption) -> None:
     """Where each synced resource of the tenant stands: cursor, last run, outcome."""
@@ -219,9 +233,10 @@ def sync_status(tenant: TenantOption) -> None:
         "cursor",
     ):
         table.add_column(column)
-    for row in found:
+    order = {name: i for i, name in enumerate(RESOURCES)}
+    for row in sorted(found, key=lambda r: (r.account, order.get(r.resource, len(order)))):
         status = row.status if row.error is None else f"{row.status}: {row.error[:120]}"
-        cursor = "" if row.cursor is None else str(row.cursor.get("search_after") or row.cursor)
+        cursor = _cursor_text(row.cursor)
         table.add_row(
             row.account, row.resource, status, row.mode or "", _when(row.started_at),
             _when(row.finished_at), f"{row.rows_fetched:,}", cursor,
