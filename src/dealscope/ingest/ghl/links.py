@@ -63,8 +63,9 @@ def relink_contact(uow: UnitOfWork, tenant_id: int, contact_id: int) -> None:
                 )
 
 
-def sync_deal_times(uow: UnitOfWork, tenant_id: int, opportunity_id: int) -> None:
-    """Set the deal's last stage change and close time from its stage history."""
+def sync_deal_times(uow: UnitOfWork, tenant_id: int, opportunity_id: int, status: str) -> None:
+    """Set the deal's last stage change and close time from its stage history (`status` is
+    the deal's stored status)."""
     conn = uow.connection
     last = conn.execute(
         sa.select(stage_history.c.to_stage, stage_history.c.changed_at)
@@ -77,9 +78,6 @@ def sync_deal_times(uow: UnitOfWork, tenant_id: int, opportunity_id: int) -> Non
     ).first()
     if last is None:
         return
-    status = conn.execute(
-        sa.select(opportunities.c.status).where(opportunities.c.id == opportunity_id)
-    ).scalar()
     closed = status in ("won", "lost", "abandoned") and last.to_stage in ("closed_won", "lost")
     conn.execute(
         sa.update(opportunities)

@@ -360,21 +360,9 @@ class GhlRecords:
         created_at = parse_time(
             opportunity.get("dateAdded") or opportunity.get("createdAt"), "dateAdded"
         ) or (_aware(row.created_at) if row is not None else version)
-        if row is None:
-            opportunity_id, outcome = self._write(
-                opportunities,
-                None,
-                {
-                    "external_id": external,
-                    "contact_id": contact_id,
-                    "stage_key": stage_key,
-                    "status": status,
-                    "created_at": created_at,
-                },
-            )
-            row = self._find(opportunities, external)
-            assert row is not None
-            row_created = None
+        outcome: Outcome
+        if row is None:  # inserted below, whole
+            opportunity_id, outcome, row_created = self.uow.next_id(opportunities), "created", None
         else:
             opportunity_id, outcome = int(row.id), "updated"
             row_created = _aware(row.created_at)
@@ -385,32 +373,41 @@ class GhlRecords:
             opportunity_id,
             Observation(stage_changed_at, stage_key, status, agent, self.recorded_from),
         )
-        if self._is_stale(row, version):
-            links.sync_deal_times(self.uow, self.tenant_id, opportunity_id)
+        if row is not None and self._is_stale(row, version):
+            links.sync_deal_times(self.uow, self.tenant_id, opportunity_id, row.status)
             return "stale"
         pipeline_name = self._pipeline_name(pipeline_id)
-        self._write(
-            opportunities,
-            row,
-            {
-                "contact_id": contact_id,
-                "pipeline_id": pipeline_id,
-                "name": text(opportunity.get("name"), 200),
-                "stage_key": stage_key,
-                "status": status,
-                "value": parse_money(opportunity.get("monetaryValue")),
-                "source": normalise_source(opportunity.get("source")),
-                "assigned_agent_id": agent,
-                "lead_type": _lead_type_of_pipeline(pipeline_name),
-                "lost_reason": text(opportunity.get("lostReasonId"), 64)
-                if status in ("lost", "abandoned")
-                else None,
-                "created_at": created_at,
-                "updated_at": version,
-                "deleted_at": version if deleted else None,
-            },
-        )
-        links.sync_deal_times(self.uow, self.tenant_id, opportunity_id)
+        values = {
+            "contact_id": contact_id,
+            "pipeline_id": pipeline_id,
+            "name": text(opportunity.get("name"), 200),
+            "stage_key": stage_key,
+            "status": status,
+            "value": parse_money(opportunity.get("monetaryValue")),
+            "source": normalise_source(opportunity.get("source")),
+            "assigned_agent_id": agent,
+            "lead_type": _lead_type_of_pipeline(pipeline_name),
+            "lost_reason": text(opportunity.get("lostReasonId"), 64)
+            if status in ("lost", "abandoned")
+            else None,
+            "created_at": created_at,
+            "updated_at": version,
+            "deleted_at": version if deleted else None,
+        }
+        self.uow.touch(self.tenant_id)
+        if row is None:
+            self.conn.execute(
+                sa.insert(opportunities).values(
+                    id=opportunity_id, tenant_id=self.tenant_id, external_id=external, **values
+                )
+            )
+        else:
+            self.conn.execute(
+                sa.update(opportunities)
+                .where(opportunities.c.id == opportunity_id)
+                .values(**values)
+            )
+        links.sync_deal_times(self.uow, self.tenant_id, opportunity_id, status)
         if row_created != created_at:
             links.relink_contact(self.uow, self.tenant_id, contact_id)
         return outcome
