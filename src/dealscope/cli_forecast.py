@@ -96,10 +96,12 @@ def backtest(
             record_forecasts(warehouse, scope, report.records(), dt.datetime.now(dt.UTC))
     first, last = report.as_of_dates[0], report.as_of_dates[-1]
     table = Table(
-        "method", "horizon (days)", "forecasts", "MAPE", "bias", "P10-P90 coverage",
         title=f"{metric.value} of {tenant}, as of {len(report.as_of_dates)} month-ends "
-        f"{first} .. {last}",
-    )  # fmt: skip
+        f"{first} .. {last}"
+    )
+    table.add_column("method", no_wrap=True, min_width=18)
+    for name in ("days ahead", "forecasts", "MAPE", "bias", "P10-P90 coverage"):
+        table.add_column(name, justify="right")
     for score in report.scores:
         table.add_row(
             score.method,
