@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from webhook_kit import (
     GENERIC_SECRET,
@@ -537,3 +538,19 @@ def test_oversized_and_over_the_limit_deliveries_are_refused(
         assert answers[1].json()["status"] == "duplicate"
         assert answers[2].json()["error"] == "rate_limited"
         assert int(answers[2].headers["retry-after"]) >= 1
+
+
+def test_without_encryption_keys_deliveries_are_refused_not_stored(
+    warehouse: Warehouse, settings: Settings
+) -> None:
+    production = settings.model_copy(
+        update={"environment": "production", "jwt_secret": "j" * 40, "webhook_secret": "w" * 40}
+    )
+    with TestClient(create_app(production)) as client:
+        make_tenant(warehouse, "acme", PiiCipher([Fernet.generate_key()], b"k"))
+        body = body_of(contact("ContactCreate", 0, "nokeys"))
+        response = client.post("/api/v1/webhooks/ghl/acme", content=body, headers=sign(body))
+    assert response.status_code == 503
+    assert "DEALSCOPE_PII_KEYS" in response.json()["detail"]
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.raw_events)).scalar() == 0

@@ -42,7 +42,6 @@ from dealscope.api.schemas import ErrorRead
 from dealscope.api.security import install_security_middleware
 from dealscope.config import Settings, get_settings
 from dealscope.ingest.service import WebhookIngest
-from dealscope.kit.crypto import load_cipher
 from dealscope.warehouse.engine import describe_url, open_warehouse
 from dealscope.warehouse.migrate import ensure_current
 
@@ -78,7 +77,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.rate_limiter = RateLimiter.from_settings(settings, warehouse, app.state.redis)
     app.state.response_cache = ResponseCache.from_settings(settings, app.state.redis)
     app.state.scheduler = start_scheduler(settings, warehouse)  # reports and alerts
-    app.state.webhook_ingest = WebhookIngest(warehouse, load_cipher(settings)).start()
+    app.state.webhook_ingest = WebhookIngest.for_settings(settings, warehouse)
     log.info(
         "api.started",
         warehouse=describe_url(warehouse.url),

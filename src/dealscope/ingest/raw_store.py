@@ -176,6 +176,7 @@ class RawEventWriter:
         )
         self._thread = threading.Thread(target=self._run, name="raw-event-writer", daemon=True)
         self._stopping = False
+        self._refusal = "the server is shutting down; retry shortly"
         self._ids = _Ids(warehouse)
         self.last_commit = 0.0  # time.monotonic() of the last batch stored
 
@@ -192,13 +193,19 @@ class RawEventWriter:
         been stored before, and raises if it could not be stored."""
         future: Future[bool] = Future()
         if self._stopping:
-            future.set_exception(IngestStopped("the server is shutting down; retry shortly"))
+            future.set_exception(IngestStopped(self._refusal))
             return future
         self._queue.put((event, future))
         return future
 
+    def refuse(self, reason: str) -> None:
+        """Take no deliveries (never started): each is refused with `reason`."""
+        self._stopping, self._refusal = True, reason
+
     def stop(self, timeout: float = 10.0) -> None:
         """Commit what is queued, then end the writer thread."""
+        if not self._thread.is_alive():
+            return
         self._stopping = True
         self._queue.put(None)
         self._thread.join(timeout)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import structlog
+
+from dealscope.config import Settings
+from dealscope.errors import ConfigurationError
 from dealscope.ingest.raw_store import RawEventWriter
 from dealscope.ingest.worker import IngestWorker
-from dealscope.kit.crypto import PiiCipher
+from dealscope.kit.crypto import PiiCipher, load_cipher
 from dealscope.warehouse.engine import Warehouse
+
+log = structlog.get_logger(__name__)
 
 
 class WebhookIngest:
@@ -16,6 +22,20 @@ class WebhookIngest:
         self.writer = RawEventWriter(warehouse)
         self.worker = IngestWorker(warehouse, cipher, busy=self.writer.busy)
         self.writer.on_commit = self.worker.wake
+
+    @classmethod
+    def for_settings(cls, settings: Settings, warehouse: Warehouse) -> WebhookIngest:
+        """Started with the contact-encryption keys of `settings`; without usable keys the
+        API still serves, and deliveries are refused (503) with the reason, never stored
+        unencrypted."""
+        try:
+            cipher = load_cipher(settings)
+        except ConfigurationError as exc:
+            log.error("webhooks.disabled", reason=str(exc))
+            ingest = cls(warehouse, PiiCipher([b"A" * 43 + b"="], b"unused"))
+            ingest.writer.refuse(f"webhook ingestion is disabled: {exc}")
+            return ingest
+        return cls(warehouse, cipher).start()
 
     def start(self) -> WebhookIngest:
         self.worker.start()

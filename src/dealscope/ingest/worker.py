@@ -94,6 +94,8 @@ class IngestWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if not self._thread.is_alive():
+            return
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
