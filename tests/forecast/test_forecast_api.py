@@ -76,6 +76,11 @@ def test_forecasts_scope_cache_and_ledger(api: TestClient, warehouse: Warehouse)
     # The last bucket's cumulative figures are the total's (same simulated futures).
     assert got["buckets"][-1]["cumulative"]["p50"] == pytest.approx(total["p50"])
     assert got["pipeline_mean"] + got["new_business_mean"] == pytest.approx(total["mean"])
+    assert [(m["days"], m["end"]) for m in got["milestones"]] == [
+        (30, "2025-04-30"),
+        (60, "2025-05-30"),
+    ]
+    assert got["milestones"][-1]["band"] == pytest.approx(total)  # the horizon's end: the total
     assert sum(got["density"]["counts"]) == 2000 and len(got["density"]["percentiles"]) == 99
     assert 0.0 <= got["probability_of_target"] <= 1.0
     cases = {s["scenario"]["name"]: s["total"]["p50"] for s in got["scenarios"]}

@@ -18,6 +18,7 @@ import numpy as np
 from dealscope.analytics.models.montecarlo import Scenario, Simulation
 
 DENSITY_BINS = 50
+MILESTONE_DAYS = (30, 60, 90)
 
 
 class BucketGrain(StrEnum):
@@ -45,6 +46,13 @@ class BucketForecast:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    days: int  # the first `days` days after as_of
+    end: dt.date
+    band: Band  # what has closed by the end of them
+
+
+@dataclass(frozen=True)
 class Density:
     edges: list[float]  # DENSITY_BINS + 1 bin edges of the total
     counts: list[int]  # iterations per bin
@@ -66,6 +74,7 @@ class ForecastSummary:
     probability_of_target: float | None  # share of iterations reaching the target
     grain: BucketGrain
     buckets: list[BucketForecast]
+    milestones: list[Milestone]  # 30, 60 and 90 days (those inside the horizon), and the end
     density: Density
     warnings: list[str]
 
@@ -127,6 +136,13 @@ def summarize(
                     cumulative=band(running[:, i]),
                 )
             )
+    milestones = []
+    if daily.shape[0]:
+        running_days = np.cumsum(daily, axis=1)
+        marks = sorted({d for d in MILESTONE_DAYS if d < horizon} | {horizon})
+        milestones = [
+            Milestone(d, as_of + dt.timedelta(days=d), band(running_days[:, d - 1])) for d in marks
+        ]
     chance = None if target is None else float(np.mean(totals >= target))
     return ForecastSummary(
         as_of=as_of,
@@ -142,6 +158,7 @@ def summarize(
         probability_of_target=chance,
         grain=grain,
         buckets=buckets,
+        milestones=milestones,
         density=density(totals),
         warnings=list(simulation.warnings),
     )

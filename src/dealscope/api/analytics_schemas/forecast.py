@@ -32,6 +32,12 @@ class BucketRead(Read):
     cumulative: BandRead = Field(description="What has closed from the first day through `end`.")
 
 
+class MilestoneRead(Read):
+    days: int = Field(description="The first this many days after as_of (30, 60, 90, end).")
+    end: dt.date
+    band: BandRead = Field(description="What has closed by the end of them.")
+
+
 class DensityRead(Read):
     edges: list[float] = Field(description="Histogram bin edges of the total (51 edges).")
     counts: list[int] = Field(description="Simulated futures per bin.")
@@ -116,6 +122,11 @@ class MonteCarloRead(Read):
                             "cumulative": _BAND,
                         }
                     ],
+                    "milestones": [
+                        {"days": 30, "end": "2025-04-30", "band": _BAND},
+                        {"days": 60, "end": "2025-05-30", "band": _BAND},
+                        {"days": 90, "end": "2025-06-29", "band": _BAND},
+                    ],
                     "density": {"edges": [0.0, 1.0], "counts": [10000], "percentiles": [1.0]},
                     "scenarios": [],
                     "drivers": {
@@ -151,6 +162,9 @@ class MonteCarloRead(Read):
     grain: BucketGrain
     buckets: list[BucketRead] = Field(
         description="Per day, week or month (from the first 50,000 iterations of a bigger run)."
+    )
+    milestones: list[MilestoneRead] = Field(
+        description="Cumulative figures at 30, 60 and 90 days (inside the horizon) and its end."
     )
     density: DensityRead
     scenarios: list[ScenarioOutcomeRead] = Field(

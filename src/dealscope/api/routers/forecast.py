@@ -82,6 +82,7 @@ def _mc_read(forecast: MonteCarloForecast, timezone: str) -> MonteCarloRead:
             "probability_of_target": s.probability_of_target,
             "grain": s.grain,
             "buckets": s.buckets,
+            "milestones": s.milestones,
             "density": s.density,
             "scenarios": forecast.scenarios,
             "drivers": forecast.drivers,
