@@ -35,6 +35,12 @@ class BucketRead(_Model):
     cumulative: BandRead
 
 
+class MilestoneRead(_Model):
+    days: int
+    end: dt.date
+    band: BandRead
+
+
 class DensityRead(_Model):
     edges: list[float]
     counts: list[int]
@@ -73,6 +79,7 @@ class MonteCarloRead(_Model):
     probability_of_target: float | None
     grain: str
     buckets: list[BucketRead]
+    milestones: list[MilestoneRead]
     density: DensityRead
     scenarios: list[ScenarioOutcomeRead]
     drivers: DriversRead
