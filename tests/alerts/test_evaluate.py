@@ -18,7 +18,7 @@ from dealscope.alerts.rules import AlertRuleSpec, check_rule
 from dealscope.analytics.specs import Unit
 from dealscope.errors import ValidationFailed
 from dealscope.warehouse.engine import Warehouse
-from dealscope.warehouse.schema import tenants
+from dealscope.warehouse.schema import contacts, tenants
 from dealscope.warehouse.tenancy import TenantScope
 
 MONDAYS = [dt.date(2025, 1, 6), dt.date(2025, 1, 13), dt.date(2025, 1, 20), dt.date(2025, 1, 27)]
@@ -283,8 +283,8 @@ def test_rules_name_what_is_wrong() -> None:
         }
     )
     assert "'new_leads' cannot be split or filtered by stage" in message
-    assert "anomaly detector 'default' is not available" in check(
-        {"kind": "anomaly", "metric": "new_leads"}
+    assert "anomaly detector 'crystal_ball' is not available (default)" in check(
+        {"kind": "anomaly", "metric": "new_leads", "detector": "crystal_ball"}
     )
 
 
@@ -296,3 +296,45 @@ def test_values_read_as_people_write_them() -> None:
     assert format_value(12.0, Unit.COUNT) == "12" and format_value(2.5, Unit.COUNT) == "2.5"
     assert format_value(7.25, Unit.DURATION_MINUTES) == "7.2 min"
     assert format_value(None, Unit.MONEY) == "no data"
+
+
+def _quiet_quarter(warehouse: Warehouse, tenant: int, last: dt.date, last_count: int) -> None:
+    """13 weeks of leads ending on `last`: 10 on weekdays, 4 on weekends, then `last_count`
+    on `last` itself; written in one statement."""
+    rows, next_id = [], 10_000
+    for back in range(91):
+        day = last - dt.timedelta(days=back)
+        count = last_count if back == 0 else (10 if day.weekday() < 5 else 4)
+        for _ in range(count):
+            next_id += 1
+            rows.append({"id": next_id, "tenant_id": tenant, "source": "zillow",
+                         "created_at": local(day)})  # fmt: skip
+    with warehouse.engine.begin() as conn:
+        conn.execute(contacts.insert(), rows)
+
+
+@pytest.mark.parametrize(("last_count", "fires"), [(40, True), (10, False)])
+def test_anomaly_rule_fires_on_a_spike_against_the_weekly_pattern(
+    warehouse: Warehouse, last_count: int, fires: bool
+) -> None:
+    """On the square-root scale a flat weekly pattern has no residual, so the residual
+    scale is its floor, 0.5: a Monday of 40 against the usual 10 is (sqrt 40 - sqrt 10) / 0.5
+    = 6.3 robust z, beyond 3.5; a usual Monday is 0."""
+    tenant = add_tenant(warehouse)
+    _quiet_quarter(warehouse, tenant, MONDAY, last_count)
+    add_rule(
+        warehouse,
+        tenant,
+        {
+            "name": "lead spike",
+            "severity": "warning",
+            "condition": {"kind": "anomaly", "metric": "new_leads", "direction": "rise"},
+        },
+    )
+    evaluate_tenant(warehouse, tenant, local(MONDAY + dt.timedelta(days=1), 9))
+    with warehouse.engine.connect() as conn:
+        alerts = list_alerts(conn, TenantScope(tenant_id=tenant))
+    assert len(alerts) == int(fires)
+    if fires:
+        assert alerts[0].title == ("New leads on 2025-02-03 is unusual: 40, expected 10")
+        assert alerts[0].value == pytest.approx(40)

@@ -206,7 +206,7 @@ def measure_anomaly(
     series = pd.Series(
         [r.value for r in rows], index=[r.bucket for r in rows], dtype="float64"
     ).sort_index()
-    verdict = detector.check_last(series)
+    verdict = detector.check_last(series, metric.unit)
     change = verdict.value - verdict.expected
     direction_ok = {"drop": change < 0, "rise": change > 0, "either": True}[condition.direction]
     fires = verdict.is_anomaly and direction_ok
