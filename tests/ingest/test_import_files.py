@@ -181,7 +181,7 @@ def test_transactions_money_to_the_cent(warehouse: Warehouse, tmp_path: Path) ->
     assert count(warehouse, transactions) == 3
 
 
-def test_opportunities_keep_their_stage_history(warehouse: Warehouse) -> None:
+def test_opportunities_keep_their_stage_history(warehouse: Warehouse, tmp_path: Path) -> None:
     shop = add_shop(warehouse)
     _import(warehouse, shop.tenant_id, ImportKind.CONTACTS, "c.csv",
             b"id,email\nC-1,ann@example.com\n")  # fmt: skip
@@ -194,7 +194,7 @@ def test_opportunities_keep_their_stage_history(warehouse: Warehouse) -> None:
         (3, "no contact 'ghost@example.com'; import the contacts first")
     ]
     _import(warehouse, shop.tenant_id, ImportKind.OPPORTUNITIES, "deals.csv", deals,
-            skip_bad_rows=True, reject_dir=Path.cwd() / "unused")  # fmt: skip
+            skip_bad_rows=True, reject_dir=tmp_path)  # fmt: skip
     contact_id = rows(warehouse, contacts, "id")[0][0]
     assert rows(warehouse, opportunities, "external_id", "contact_id", "name", "stage_key",
                 "status", "value", "assigned_agent_id", "created_at") == [
@@ -239,7 +239,9 @@ def _xlsx(*records: tuple[object, ...]) -> bytes:
     return buffer.getvalue()
 
 
-def test_spend_from_xlsx_costs_from_parquet_targets_from_csv(warehouse: Warehouse) -> None:
+def test_spend_from_xlsx_costs_from_parquet_targets_from_csv(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
     shop = add_shop(warehouse)
     spend = _xlsx(
         ("Month", "Source", "Medium", "Campaign", "Spend", "Clicks"),
@@ -283,7 +285,7 @@ def test_spend_from_xlsx_costs_from_parquet_targets_from_csv(warehouse: Warehous
             b"team,A,gci,year,2025-06-01,1200000\n"
             b"team,Z,gci,year,2025-06-01,1\n")  # fmt: skip
     result = _import(warehouse, shop.tenant_id, ImportKind.TARGETS, "plan.csv", plan,
-                     skip_bad_rows=True, reject_dir=Path.cwd() / "unused")  # fmt: skip
+                     skip_bad_rows=True, reject_dir=tmp_path)  # fmt: skip
     assert [(b.line, b.reason) for b in result.bad_rows] == [(5, "no team 'Z'")]
     assert rows(warehouse, targets, "scope", "scope_id", "metric", "grain", "period_start",
                 "value") == [
@@ -293,14 +295,14 @@ def test_spend_from_xlsx_costs_from_parquet_targets_from_csv(warehouse: Warehous
     ]  # fmt: skip
 
 
-def test_agents_create_offices_and_teams(warehouse: Warehouse) -> None:
+def test_agents_create_offices_and_teams(warehouse: Warehouse, tmp_path: Path) -> None:
     shop = add_shop(warehouse)
     roster = (b"Name,E-mail,Office,Team,Split,Cap,Hire Date\n"
               b"Ada Agent,ada@shop.example,Downtown,A,75%,,2020-02-01\n"
               b"Cal Closer,cal@shop.example,Uptown,B,80/20,24000,2025-01-15\n"
               b"Dot Doer,dot@shop.example,,C,0.6,,\n")  # fmt: skip
     result = _import(warehouse, shop.tenant_id, ImportKind.AGENTS, "roster.csv", roster,
-                     skip_bad_rows=True, reject_dir=Path.cwd() / "unused")  # fmt: skip
+                     skip_bad_rows=True, reject_dir=tmp_path)  # fmt: skip
     assert [(b.line, b.reason) for b in result.bad_rows] == [
         (4, "team 'C' is new: give its office too")
     ]
