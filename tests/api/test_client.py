@@ -17,7 +17,9 @@ from dealscope import __version__
 from dealscope.analytics import specs as server_specs
 from dealscope.analytics import summary as server_summary
 from dealscope.api import alert_schemas as server_alerts
+from dealscope.api import report_schemas as server_reports
 from dealscope.api.analytics_schemas import agents as server_agents
+from dealscope.api.analytics_schemas import anomalies as server_anomalies
 from dealscope.api.analytics_schemas import forecast as server_forecast
 from dealscope.api.analytics_schemas import funnel as server_funnel
 from dealscope.api.analytics_schemas import leaderboard as server_leaderboard
@@ -281,6 +283,9 @@ def _names(model: type[BaseModel]) -> dict[str, object]:
         (client_agents.TeamsRead, server_agents.TeamsRead),
         (client_agents.TeamDetailRead, server_agents.TeamDetailRead),
         (client_ops.AlertList, server_alerts.AlertList),
+        (client_ops.DeliveryRead, server_alerts.DeliveryRead),
+        (client_ops.ScheduleRead, server_reports.ScheduleRead),
+        (client_ops.AnomaliesRead, server_anomalies.AnomaliesRead),
         (client_forecast.MonteCarloRead, server_forecast.MonteCarloRead),
         (client_forecast.AccuracyRead, server_forecast.AccuracyRead),
         (client_models.MeRead, server_auth.MeRead),

@@ -3,9 +3,13 @@ figures shown are checked against what the API answers for the same view."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import numpy as np
 import pytest
 from dashboard_served import ServedTenant
 from streamlit.testing.v1 import AppTest
@@ -14,7 +18,9 @@ from dealscope.client import (
     ApiError,
     Compare,
     DealScopeClient,
+    Dimension,
     MeRead,
+    MetricQuery,
     PeriodQuery,
     RangeName,
     Tokens,
@@ -240,10 +246,115 @@ def test_a_report_renders_and_downloads(
     page = app(client.tokens, me).run()
     page.switch_page("views/reports.py").run()
     _clean(page)
-    page.selectbox[0].set_value("Daily summary (template)")
-    page.segmented_control[0].set_value("csv")
+    page.selectbox(key="render-report").set_value("Daily summary (template)")
+    page.segmented_control(key="render-format").set_value("csv")
     next(b for b in page.button if b.label == "Render").click().run()
     _clean(page)
     rendered = page.session_state["report_file"]
     assert rendered.filename.startswith("daily-summary-") and rendered.filename.endswith(".zip")
     assert rendered.content[:2] == b"PK"  # a zip of CSV files
+
+
+# --- the report builder, the alert rule form and the anomalies page ------------------------
+
+
+def _button(page: AppTest, label: str) -> Any:
+    return next(b for b in page.button if b.label == label)
+
+
+def _figures(page: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(c.proto.spec) for c in page.get("plotly_chart")]
+
+
+def _values(array: Any) -> list[Any]:
+    """A trace's array as Plotly's JSON holds it: a list, or typed bytes in base64."""
+    if isinstance(array, dict) and "bdata" in array:
+        return list(np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]))
+    return list(array)
+
+
+def test_a_report_is_built_previewed_saved_and_scheduled(
+    app: Callable[..., AppTest], signed_in: dict[str, tuple[DealScopeClient, MeRead]]
+) -> None:
+    client, me = signed_in["analyst"]
+    currency = me.tenant.currency
+    page = app(client.tokens, me).run()
+    page.switch_page("views/reports.py").run()
+    _clean(page)
+    assert page.subheader[0].value == "Build a report"
+    page.text_input(key="rb-report-title").input("Lead flow by source")
+    page.multiselect(key="rb-1-metrics").set_value(["new_leads", "gci"]).run()
+    # Both metrics split by source; gci not by stage: the dimensions offered are the common ones
+    catalog = {m.slug: set(m.dimensions) for m in client.metric_catalog().metrics}
+    offered = set(page.multiselect(key="rb-1-dims").options)
+    assert offered == {d.value.replace("_", " ").capitalize() for d in
+                       catalog["new_leads"] & catalog["gci"]}  # fmt: skip
+    _button(page, "Preview").click().run()
+    _clean(page)
+    cards = {m.label: m.value for m in page.metric}
+    query = MetricQuery(metrics=["new_leads", "gci"], range=RangeName.LAST_30_DAYS)
+    answer = client.query_metrics(query).data
+    for series in answer.metrics:
+        assert cards[series.label] == by_unit(series.rows[0].value, series.unit, currency)
+
+    # A second section: GCI by source as bars; its bars are the API's rows.
+    page.number_input(key="rb-n").set_value(2).run()
+    page.text_input(key="rb-2-title").input("GCI by source")
+    page.selectbox(key="rb-2-visual").set_value("bar")
+    page.multiselect(key="rb-2-metrics").set_value(["gci"]).run()
+    page.multiselect(key="rb-2-dims").set_value(["source"]).run()
+    _button(page, "Preview").click().run()
+    _clean(page)
+    bars = _figures(page)[-1]["data"][0]
+    by_source = client.query_metrics(
+        MetricQuery(metrics=["gci"], dimensions=[Dimension.SOURCE], range=RangeName.LAST_30_DAYS)
+    ).data
+    names = by_source.labels.get("source", {})
+    expected = {names.get(r.dimensions["source"] or "", r.dimensions["source"]): r.value
+                for r in by_source.metrics[0].rows}  # fmt: skip
+    assert dict(zip(_values(bars["x"]), _values(bars["y"]), strict=True)) == pytest.approx(expected)
+
+    page.segmented_control(key="rb-format").set_value("xlsx")
+    _button(page, "Render this report").click().run()
+    _clean(page)
+    built = page.session_state["built_file"]
+    assert built.filename.endswith(".xlsx") and built.content[:2] == b"PK"
+
+    _button(page, "Save").click().run()
+    _clean(page)
+    saved = next(r for r in client.reports().reports if r.name == "Lead flow by source")
+    assert [s["title"] for s in saved.spec["sections"]] == ["Section 1", "GCI by source"]
+    assert saved.spec["sections"][1]["dimensions"] == ["source"]
+
+    page.selectbox(key="sc-report").set_value("Lead flow by source (saved)")
+    page.text_input(key="sc-cron").input("30 6 * * 1-5")
+    page.text_area(key="sc-to").input("Owner@Brokerage.example, second@brokerage.example")
+    page.multiselect(key="sc-formats").set_value(["pdf", "csv"])
+    page.button(key="FormSubmitter:schedule-Schedule").click().run()
+    _clean(page)
+    schedule = next(s for s in client.report_schedules() if s.report_id == saved.id)
+    assert (schedule.cron, schedule.timezone) == ("30 6 * * 1-5", me.tenant.timezone)
+    assert schedule.recipients == ["owner@brokerage.example", "second@brokerage.example"]
+    assert schedule.formats == ["pdf", "csv"]
+    shown = page.dataframe[-2].value  # the schedules; the delivery log is empty so far
+    assert schedule.id in list(shown["id"])
+    assert "No deliveries yet" in page.info[-1].value
+    client.delete_schedule(schedule.id)
+
+    # A bad cron is refused with the API's reason, nothing scheduled.
+    page.text_input(key="sc-cron").input("every monday")
+    page.button(key="FormSubmitter:schedule-Schedule").click().run()
+    assert "cron" in page.error[0].value.lower()
+    assert not [s for s in client.report_schedules() if s.report_id == saved.id]
+
+
+def test_a_viewer_sees_reports_but_no_builder(
+    app: Callable[..., AppTest], signed_in: dict[str, tuple[DealScopeClient, MeRead]]
+) -> None:
+    client, me = signed_in["viewer"]
+    page = app(client.tokens, me).run()
+    page.switch_page("views/reports.py").run()
+    _clean(page)
+    assert "Build a report" not in [h.value for h in page.subheader]
+    assert "Deliveries" not in [h.value for h in page.subheader]
+    assert not page.multiselect and "sc-cron" not in [t.key for t in page.text_input]

@@ -20,9 +20,12 @@ from dealscope.client.ops_models import (
     AlertList,
     AlertRead,
     AlertRuleRead,
+    AnomaliesRead,
+    DeliveryRead,
     ReportFile,
     ReportGenerated,
     ReportList,
+    ReportRead,
     ScheduleRead,
 )
 from dealscope.client.parsing import drop_none as _drop_none
@@ -61,6 +64,44 @@ class OperationsCalls:
     def alert_rules(self) -> list[AlertRuleRead]:
         return _parse_list(AlertRuleRead, self._transport.call("GET", f"{API}/config/alerts/rules"))
 
+    def create_alert_rule(self, rule: dict[str, Any]) -> AlertRuleRead:
+        """Add a rule (admins): `rule` is the definition (name, condition, severity,
+        channels, cooldown_minutes, is_enabled); ApiError 422 names what is wrong."""
+        path = f"{API}/config/alerts/rules"
+        response = self._transport.call("POST", path, json=rule, ok=frozenset({201}))
+        return _parse(AlertRuleRead, response)
+
+    def update_alert_rule(self, rule_id: int, rule: dict[str, Any]) -> AlertRuleRead:
+        """Replace a rule's definition (disabling it resolves its open alerts)."""
+        path = f"{API}/config/alerts/rules/{rule_id}"
+        return _parse(AlertRuleRead, self._transport.call("PUT", path, json=rule))
+
+    def delete_alert_rule(self, rule_id: int) -> None:
+        path = f"{API}/config/alerts/rules/{rule_id}"
+        self._transport.call("DELETE", path, ok=frozenset({204}))
+
+    def anomalies(
+        self,
+        metrics: list[str] | None = None,
+        days: int = 30,
+        lookback_days: int = 91,
+        threshold: float = 3.5,
+        as_of: dt.date | None = None,
+    ) -> AnomaliesRead:
+        """Unusual days of the caller's daily series, newest first, each with the range
+        its trend and weekday pattern expected."""
+        params = _drop_none(
+            {
+                "metrics": metrics or None,
+                "days": days,
+                "lookback_days": lookback_days,
+                "threshold": threshold,
+                "as_of": as_of.isoformat() if as_of else None,
+            }
+        )
+        path = f"{API}/analytics/anomalies"
+        return _parse(AnomaliesRead, self._transport.call("GET", path, params=params))
+
     # --- reports ---------------------------------------------------------------------------
 
     def reports(self) -> ReportList:
@@ -70,19 +111,76 @@ class OperationsCalls:
     def report_schedules(self) -> list[ScheduleRead]:
         return _parse_list(ScheduleRead, self._transport.call("GET", f"{API}/reports/schedules"))
 
+    def save_report(
+        self, name: str, spec: dict[str, Any], shared_with_roles: list[str] | None = None
+    ) -> ReportRead:
+        """Save a report spec (title, sections) under `name`; ApiError 422 names the first
+        section that cannot be drawn as asked."""
+        body = {"name": name, "spec": spec, "shared_with_roles": shared_with_roles or []}
+        response = self._transport.call("POST", f"{API}/reports", json=body, ok=frozenset({201}))
+        return _parse(ReportRead, response)
+
+    def update_report(
+        self, report_id: int, name: str, spec: dict[str, Any], shared_with_roles: list[str]
+    ) -> ReportRead:
+        body = {"name": name, "spec": spec, "shared_with_roles": shared_with_roles}
+        path = f"{API}/reports/{report_id}"
+        return _parse(ReportRead, self._transport.call("PUT", path, json=body))
+
+    def schedule_report(
+        self,
+        *,
+        cron: str,
+        report_id: int | None = None,
+        template: str | None = None,
+        timezone: str | None = None,
+        recipients: list[str] | None = None,
+        formats: list[str] | None = None,
+    ) -> ScheduleRead:
+        """Mail a saved report or a template on `cron` (in `timezone`, default the
+        tenant's) to `recipients`, as each of `formats`."""
+        body = _drop_none(
+            {
+                "report_id": report_id,
+                "template": template,
+                "cron": cron,
+                "timezone": timezone,
+                "recipients": recipients or [],
+                "formats": formats or ["pdf"],
+            }
+        )
+        path = f"{API}/reports/schedule"
+        response = self._transport.call("POST", path, json=body, ok=frozenset({201}))
+        return _parse(ScheduleRead, response)
+
+    def delete_schedule(self, schedule_id: int) -> None:
+        path = f"{API}/reports/schedules/{schedule_id}"
+        self._transport.call("DELETE", path, ok=frozenset({204}))
+
+    def report_deliveries(
+        self, schedule_id: int | None = None, limit: int = 100
+    ) -> list[DeliveryRead]:
+        """The delivery log of scheduled reports, newest run first."""
+        params = _drop_none({"schedule_id": schedule_id, "limit": limit})
+        response = self._transport.call("GET", f"{API}/report-deliveries", params=params)
+        return _parse_list(DeliveryRead, response)
+
     def generate_report(
         self,
         *,
         template: str | None = None,
         report_id: int | None = None,
+        spec: dict[str, Any] | None = None,
         format: str = "pdf",
         as_of: dt.date | None = None,
     ) -> ReportGenerated:
-        """Render a template or a saved report; the answer says where to download it."""
+        """Render a template, a saved report or a spec; the answer says where to download
+        it."""
         body = _drop_none(
             {
                 "template": template,
                 "report_id": report_id,
+                "spec": spec,
                 "format": format,
                 "as_of": as_of.isoformat() if as_of else None,
                 "download": False,

@@ -112,3 +112,55 @@ class ReportFile(_Model):
     filename: str
     content_type: str
     content: bytes = Field(repr=False)
+
+
+class DeliveryTargetRead(_Model):
+    channel: Literal["email", "slack"]
+    audience: str
+    to: list[str] = Field(default_factory=list)
+    status: Literal["pending", "sent", "failed"]
+    error: str | None = None
+
+
+class DeliveryRead(_Model):
+    """One run of a report schedule: when it was due and what became of it."""
+
+    id: int
+    schedule_id: int | None
+    report_id: int
+    scheduled_for: dt.datetime | None
+    status: Literal["pending", "sending", "retrying", "sent", "failed"]
+    attempts: int
+    attempted_at: dt.datetime | None
+    error: str | None
+    skipped_runs: int
+    targets: list[DeliveryTargetRead]
+
+
+class AnomalyRead(_Model):
+    """An unusual day of one series, with the range its trend and weekday pattern expected."""
+
+    metric: str
+    day: dt.date
+    value: float
+    expected: float
+    lower: float
+    upper: float
+    score: float
+    direction: str
+
+
+class CombinedAnomalyRead(_Model):
+    day: dt.date
+    score: float
+    driver: str
+    scores: dict[str, float]
+
+
+class AnomaliesRead(_Model):
+    as_of: dt.date
+    start: dt.date
+    metrics: list[str]
+    anomalies: list[AnomalyRead]
+    combined: list[CombinedAnomalyRead]
+    skipped: dict[str, str]
