@@ -358,3 +358,69 @@ def test_a_viewer_sees_reports_but_no_builder(
     assert "Build a report" not in [h.value for h in page.subheader]
     assert "Deliveries" not in [h.value for h in page.subheader]
     assert not page.multiselect and "sc-cron" not in [t.key for t in page.text_input]
+
+
+def test_an_admin_creates_changes_disables_and_deletes_an_alert_rule(
+    app: Callable[..., AppTest], signed_in: dict[str, tuple[DealScopeClient, MeRead]]
+) -> None:
+    client, me = signed_in["admin"]
+    page = app(client.tokens, me).run()
+    page.switch_page("views/alerts.py").run()
+    _clean(page)
+    page.text_input(key="rule-new-name").input("GCI fell below plan")
+    page.selectbox(key="rule-new-kind").set_value("threshold").run()
+    key = "rule-new-threshold"
+    page.selectbox(key=f"{key}-metric").set_value("gci")
+    page.selectbox(key=f"{key}-range").set_value(RangeName.MONTH_TO_DATE)
+    page.selectbox(key=f"{key}-operator").set_value("below")
+    page.number_input(key=f"{key}-value").set_value(250_000.0)
+    page.selectbox(key="rule-new-severity").set_value("critical")
+    page.text_input(key="rule-new-emails").input("broker@example.com")
+    _button(page, "Create rule").click().run()
+    _clean(page)
+    made = next(r for r in client.alert_rules() if r.rule["name"] == "GCI fell below plan")
+    assert page.success[0].value == f"Created rule #{made.id}."
+    assert made.rule["condition"] == {
+        "kind": "threshold", "metric": "gci", "filters": {}, "range": "mtd",
+        "operator": "below", "value": 250_000.0,
+    }  # fmt: skip
+    assert made.rule["severity"] == "critical" and made.rule["is_enabled"]
+    assert made.rule["channels"] == [{"type": "email", "recipients": ["broker@example.com"]}]
+    assert made.id in list(page.dataframe[0].value["id"])
+
+    # The new rule is now the one chosen: change its value, then disable it.
+    assert page.selectbox(key="rule-choice").value == made.id
+    page.number_input(key=f"rule-{made.id}-threshold-value").set_value(300_000.0)
+    _button(page, "Save changes").click().run()
+    _clean(page)
+    assert client.alert_rules()[-1].rule["condition"]["value"] == 300_000.0
+    _button(page, "Disable rule").click().run()
+    _clean(page)
+    changed = next(r for r in client.alert_rules() if r.id == made.id)
+    assert changed.rule["is_enabled"] is False and changed.rule["condition"]["value"] == 300_000.0
+    assert _button(page, "Enable rule")
+
+    # A rule the API refuses says why and stores nothing.
+    page.selectbox(key="rule-choice").set_value(None).run()
+    page.selectbox(key="rule-new-kind").set_value("change").run()
+    page.text_input(key="rule-new-name").input("")
+    _button(page, "Create rule").click().run()
+    assert "name" in page.error[0].value
+    assert len(client.alert_rules()) == 1
+
+    page.selectbox(key="rule-choice").set_value(made.id).run()
+    _button(page, "Delete rule").click().run()
+    _clean(page)
+    assert client.alert_rules() == []
+    assert page.success[0].value.startswith(f"Deleted rule #{made.id}")
+
+
+def test_only_admins_get_the_rule_form(
+    app: Callable[..., AppTest], signed_in: dict[str, tuple[DealScopeClient, MeRead]]
+) -> None:
+    client, me = signed_in["analyst"]
+    page = app(client.tokens, me).run()
+    page.switch_page("views/alerts.py").run()
+    _clean(page)
+    assert "Add or change a rule" not in [h.value for h in page.subheader]
+    assert not [b for b in page.button if b.label == "Create rule"]

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dealscope.client import ApiError
 from dealscope.dashboard import frames, session
+from dealscope.dashboard.rule_form import rule_form
 from dealscope.dashboard.widgets import empty, fetch, table
 from dealscope.kit.roles import Permission
 
@@ -62,11 +63,22 @@ for alert in found.items:
                 st.warning(f"{exc.detail} ({exc.code}).")
 
 st.subheader("Rules")
+notice = st.session_state.pop("rule-notice", None)
+if notice:
+    st.success(notice, icon=":material/check:")
 rules = fetch(user.client.alert_rules, "the alert rules")
 if not rules:
     empty(
-        "No alert rules yet. An admin adds them through the API (POST "
-        "/api/v1/config/alerts/rules): a metric, a condition and who to tell."
+        "No alert rules yet. "
+        + (
+            "Add one below: a metric, a condition and who to tell."
+            if may_act
+            else "An admin adds them: a metric, a condition and who to tell."
+        )
     )
 else:
     table(frames.rules(rules), "alert rules")
+if may_act:
+    with st.container(border=True):
+        st.subheader("Add or change a rule")
+        rule_form(user, rules, fetch(user.client.metric_catalog, "the metric catalog"))
