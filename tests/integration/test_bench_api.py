@@ -39,7 +39,9 @@ def test_bench_api_writes_cold_and_warm_figures(tmp_path: Path) -> None:
     for name, run in figures["endpoints"].items():
         for mode in ("cold", "warm"):
             assert 0 < run[mode]["min_ms"] <= run[mode]["p50_ms"] <= run[mode]["p95_ms"], name
-        assert run["warm"]["p50_ms"] < run["cold"]["p50_ms"], name
+        # every cold call computed its answer, every warm one came from the cache (timings
+        # on a shared machine are the benchmark's to report, not a test's to assert)
+        assert (run["cold_cache_misses"], run["warm_cache_hits"]) == (3, 3), name
         assert run["first_call_ms"] > 0, name
         assert run["cold_p95_met"] == (run["cold"]["p95_ms"] < 200.0)
         assert run["warm_p95_met"] == (run["warm"]["p95_ms"] < 20.0)

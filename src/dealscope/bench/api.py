@@ -128,13 +128,15 @@ def _load(url: str, leads: int, seed: int) -> int:
         return loaded.tenant_id
 
 
-def _request(client: TestClient, headers: dict[str, str], endpoint: Endpoint) -> None:
+def _request(client: TestClient, headers: dict[str, str], endpoint: Endpoint) -> str:
+    """Call `endpoint`; its X-Cache header (hit or miss)."""
     if endpoint.method == "POST":
         response = client.post(endpoint.path, headers=headers, json=endpoint.data)
     else:
         response = client.get(endpoint.path, headers=headers, params=endpoint.data)
     if response.status_code != 200:
         raise RuntimeError(f"{endpoint.path} answered {response.status_code}: {response.text}")
+    return response.headers.get("X-Cache", "")
 
 
 def _first(call: Callable[[], object], cache: ResponseCache) -> float:
@@ -181,14 +183,26 @@ def bench_api(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
                 endpoint = replace(template, path=template.path.format(**ids))
                 call = partial(_request, client, headers, endpoint)
                 first = _first(call, cache)  # also warms connections and compiled SQL
-                cold = _millis(_timed(call, repeat, cache.clear))
-                warm = _millis(_timed(call, repeat, lambda: None))  # the last cold call cached it
+                seen: list[str] = []
+
+                def counted(call: Callable[[], str] = call, seen: list[str] = seen) -> None:
+                    seen.append(call())
+
+                cold = _millis(_timed(counted, repeat, cache.clear))
+                cold_misses = seen.count("miss")
+                seen.clear()
+                warm = _millis(
+                    _timed(counted, repeat, lambda: None)
+                )  # the last cold call cached it
+                warm_hits = seen.count("hit")
                 endpoints[endpoint.name] = {
                     "method": endpoint.method,
                     "path": endpoint.path,
                     "parameters": endpoint.data,
                     "first_call_ms": first,
                     "cold": cold,
+                    "cold_cache_misses": cold_misses,
+                    "warm_cache_hits": warm_hits,
                     "warm": warm,
                     "cold_p95_met": cold["p95_ms"] < TARGET_COLD_P95_MS,
                     "warm_p95_met": warm["p95_ms"] < TARGET_WARM_P95_MS,
