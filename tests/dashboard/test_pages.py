@@ -19,6 +19,7 @@ from dealscope.client import (
     Compare,
     DealScopeClient,
     Dimension,
+    Grain,
     MeRead,
     MetricQuery,
     PeriodQuery,
@@ -30,7 +31,9 @@ from dealscope.dashboard.formatting import by_unit, count, money
 from dealscope.dashboard.session import ME, SESSION_KEY, TOKENS
 
 ROLES = ["admin", "manager", "analyst", "agent", "viewer"]
-ANALYTICS_PAGES = ["summary", "pipeline", "revenue", "agents", "forecast", "funnel", "speed"]
+ANALYTICS_PAGES = [
+    "summary", "pipeline", "revenue", "agents", "forecast", "funnel", "speed", "anomalies"
+]  # fmt: skip
 TITLES = {
     "summary": "Executive summary",
     "pipeline": "Pipeline",
@@ -39,6 +42,7 @@ TITLES = {
     "funnel": "Funnel",
     "forecast": "Forecast",
     "speed": "Speed to lead",
+    "anomalies": "Anomalies",
     "settings": "Settings",
     "alerts": "Alerts",
     "reports": "Reports",
@@ -138,6 +142,12 @@ def test_every_page_renders_for_every_role_with_the_apis_figures(
             assert shown["Likely range (P10–P90)"] == (
                 f"{money(total.p10, currency)} – {money(total.p90, currency)}"
             )
+        elif name == "anomalies":
+            found = client.anomalies()
+            assert shown["Unusual days"] == count(len(found.anomalies))
+            assert len(page.get("plotly_chart")) + len(page.info) >= len(found.metrics)
+            if role == "agent":
+                assert "webhook_failures" in found.skipped
         elif name == "alerts":
             alerts = client.alerts()
             if alerts.scoped_out:
@@ -424,3 +434,41 @@ def test_only_admins_get_the_rule_form(
     _clean(page)
     assert "Add or change a rule" not in [h.value for h in page.subheader]
     assert not [b for b in page.button if b.label == "Create rule"]
+
+
+def test_the_anomalies_page_draws_each_series_with_its_flagged_days(
+    app: Callable[..., AppTest], signed_in: dict[str, tuple[DealScopeClient, MeRead]]
+) -> None:
+    client, me = signed_in["analyst"]
+    page = app(client.tokens, me).run()
+    page.switch_page("views/anomalies.py").run()
+    page.slider(key="p_z").set_value(2.0).run()  # a low bar: the small brokerage has flags
+    _clean(page)
+    assert page.query_params["z"] in ("2.0", ["2.0"])  # the setting goes into the link
+    found = client.anomalies(threshold=2.0)
+    assert found.anomalies, "the test needs flagged days; lower the threshold"
+    shown = {m.label: m.value for m in page.metric}
+    assert shown["Unusual days"] == count(len(found.anomalies))
+    assert shown["Spikes"] == count(sum(a.direction == "spike" for a in found.anomalies))
+    figures = {f["layout"]["title"]["text"]: f for f in _figures(page)}
+    daily = client.query_metrics(
+        MetricQuery(metrics=["new_leads"], range=RangeName.CUSTOM, start=found.start,
+                    end=found.as_of, grain=Grain.DAY, as_of=found.as_of)
+    ).data.metrics[0].rows  # fmt: skip
+    traces = {t["name"]: t for t in figures["New leads"]["data"]}
+    assert _values(traces["Measured"]["y"]) == pytest.approx([r.value or 0 for r in daily])
+    assert len(_values(traces["Measured"]["x"])) == (found.as_of - found.start).days + 1
+    for metric, title in [("new_leads", "New leads"), ("gci", "GCI")]:
+        flagged = sorted((a for a in found.anomalies if a.metric == metric), key=lambda a: a.day)
+        traces = {t["name"]: t for t in figures[title]["data"]}
+        if not flagged:
+            assert "Flagged day" not in traces
+            continue
+        marks = traces["Flagged day"]
+        assert _values(marks["x"]) == [a.day.isoformat() for a in flagged]
+        assert _values(marks["y"]) == pytest.approx([a.value for a in flagged])
+        band = traces["Expected range"]["error_y"]
+        assert _values(band["array"]) == pytest.approx([a.upper - a.expected for a in flagged])
+    listed = page.dataframe[0].value
+    assert [str(d)[:10] for d in listed["day"]] == [a.day.isoformat() for a in found.anomalies]
+    assert list(listed["score"]) == pytest.approx([a.score for a in found.anomalies])

@@ -29,6 +29,7 @@ ANALYTICS = (
     PageSpec("forecast.py", "Forecast", ":material/trending_up:", "Analytics", "forecast"),
     PageSpec("funnel.py", "Funnel", ":material/conversion_path:", "Analytics", "funnel"),
     PageSpec("speed.py", "Speed to lead", ":material/timer:", "Analytics", "speed-to-lead"),
+    PageSpec("anomalies.py", "Anomalies", ":material/troubleshoot:", "Analytics", "anomalies"),
 )
 OPERATIONS = (
     PageSpec("alerts.py", "Alerts", ":material/notifications:", "Operations", "alerts"),
