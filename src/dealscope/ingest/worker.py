@@ -1,8 +1,9 @@
 """The ingest worker: applies stored deliveries to the warehouse, in the background.
 
 It drains `raw_events` rows in status `received` (oldest event time first), in batches of one
-transaction each; the batch's tenants get a new data version at commit, so cached responses
-refresh on the next request. Each event ends `processed`, `ignored` (a type we do not
+transaction each, applied per tenant with one statement per table where it can
+(`batch_apply.apply_batch`); the batch's tenants get a new data version at commit, so cached
+responses refresh on the next request. Each event ends `processed`, `ignored` (a type we do not
 process) or `dead_letter` (with its error), and records its attempts, when it was processed
 and its latency from receipt. A batch that fails is rolled back and its events applied one
 by one, so one bad payload does not hold up the others.
@@ -18,14 +19,12 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 import structlog
 
 from dealscope.errors import DealScopeError
-from dealscope.ingest.generic import apply_generic
-from dealscope.ingest.ghl.events import apply_event
+from dealscope.ingest.batch_apply import StoredEvent, apply_batch, apply_stored
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
 from dealscope.ingest.raw_store import DEAD_LETTER, IGNORED, PROCESSED, RECEIVED
 from dealscope.kit.crypto import PiiCipher
@@ -36,24 +35,6 @@ from dealscope.warehouse.unit_of_work import unit_of_work
 log = structlog.get_logger(__name__)
 
 _MAX_ERROR = 2000
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    id: int
-    tenant_id: int
-    source: str
-    body: str
-    received_at: dt.datetime
-
-
-def apply_stored(records: GhlRecords, event: StoredEvent) -> Outcome | None:
-    """Apply one stored delivery by its source; None when its type is not processed."""
-    if event.source == "generic":
-        return apply_generic(records, event.body, event.received_at)
-    return apply_event(
-        records, event.body, event.received_at, workflow=event.source == "ghl_workflow"
-    )
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -170,14 +151,12 @@ class IngestWorker:
                 events = self._claim(uow.connection)
                 if not events:
                     return 0
-                outcomes = {}
-                writers: dict[int, GhlRecords] = {}  # one per tenant: its caches serve the batch
+                by_tenant: dict[int, list[StoredEvent]] = {}
                 for event in events:
-                    records = writers.get(event.tenant_id)
-                    if records is None:
-                        records = GhlRecords(uow, event.tenant_id, self.cipher, "webhook")
-                        writers[event.tenant_id] = records
-                    outcomes[event.id] = apply_stored(records, event)
+                    by_tenant.setdefault(event.tenant_id, []).append(event)
+                outcomes: dict[int, Outcome | None] = {}
+                for tenant_id, batch in by_tenant.items():
+                    outcomes.update(apply_batch(uow, tenant_id, self.cipher, batch))
                 self._finish(uow.connection, outcomes, None)
             return len(events)
         except Exception as exc:  # one bad event: apply them one at a time

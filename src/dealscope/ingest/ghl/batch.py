@@ -123,8 +123,10 @@ class ContactPage(GhlRecords):
     """Upserts of one page of GHL contacts: `prefetch` first, `flush` last, in one unit of
     work."""
 
-    def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
-        super().__init__(uow, tenant_id, cipher, recorded_from="sync")
+    def __init__(
+        self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher, recorded_from: str = "sync"
+    ) -> None:
+        super().__init__(uow, tenant_id, cipher, recorded_from)
         self._stored: dict[str, Any] = {}
         self._writes = BulkWrites(uow.connection, contacts)
 
@@ -170,8 +172,10 @@ class MessagePage(GhlRecords):
     `flush` last, in one unit of work. Messages never change once sent, so a stored one is
     skipped."""
 
-    def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
-        super().__init__(uow, tenant_id, cipher, recorded_from="sync")
+    def __init__(
+        self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher, recorded_from: str = "sync"
+    ) -> None:
+        super().__init__(uow, tenant_id, cipher, recorded_from)
         self._known_messages: set[str] = set()
         self._contacts: dict[str, int] = {}
         self._writes = {
@@ -233,8 +237,10 @@ class OpportunityPage(GhlRecords):
     its observations and stage history are written as `GhlRecords.upsert_opportunity` does
     (they depend on each other row by row)."""
 
-    def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
-        super().__init__(uow, tenant_id, cipher, recorded_from="sync")
+    def __init__(
+        self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher, recorded_from: str = "sync"
+    ) -> None:
+        super().__init__(uow, tenant_id, cipher, recorded_from)
         self._contacts: dict[str, int] = {}  # contacts seen in full (not placeholders)
         self._deals: dict[str, Any] = {}  # the page's stored deals, as written so far
         self._looked_up: set[str] = set()  # deal ids whose absence is known too
@@ -301,3 +307,14 @@ class OpportunityPage(GhlRecords):
     def contact_id(self, external: Any, at: dt.datetime) -> int:
         found = self._contacts.get(str(external or ""))
         return found if found is not None else super().contact_id(external, at)
+
+    def upsert_opportunity(
+        self, opportunity: Any, observed_at: dt.datetime | None = None, deleted: bool = False
+    ) -> Outcome:
+        outcome = super().upsert_opportunity(opportunity, observed_at, deleted)
+        # `GhlRecords` writes the deal itself (not through `_write`): a later record of the
+        # same deal in this page reads it back as stored now.
+        external = str(opportunity.get("id") or "").strip()
+        self._deals.pop(external, None)
+        self._looked_up.discard(external)
+        return outcome

@@ -10,6 +10,7 @@ which records arrive does not matter.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -39,6 +40,35 @@ def _pick(deals: list[tuple[dt.datetime, str, int]], at: dt.datetime) -> int | N
         if created_at <= at:
             chosen = deal_id
     return chosen
+
+
+def deals_of_contacts(
+    uow: UnitOfWork, tenant_id: int, contact_ids: Iterable[int]
+) -> dict[int, list[tuple[dt.datetime, str, int]]]:
+    """The deals of several contacts with one query (for `pick_deal`); every contact asked
+    for is a key, with no deals too."""
+    wanted = sorted(set(contact_ids))
+    found: dict[int, list[tuple[dt.datetime, str, int]]] = {c: [] for c in wanted}
+    if not wanted:
+        return found
+    rows = uow.connection.execute(
+        sa.select(
+            opportunities.c.contact_id,
+            opportunities.c.created_at,
+            opportunities.c.external_id,
+            opportunities.c.id,
+        ).where(opportunities.c.tenant_id == tenant_id, opportunities.c.contact_id.in_(wanted))
+    ).all()
+    for r in rows:
+        found[int(r.contact_id)].append((_aware(r.created_at), r.external_id or "", int(r.id)))
+    for deals in found.values():
+        deals.sort()
+    return found
+
+
+def pick_deal(deals: list[tuple[dt.datetime, str, int]], at: dt.datetime) -> int | None:
+    """The deal of `deals_of_contacts` an activity at `at` belongs to (see the module doc)."""
+    return _pick(deals, at)
 
 
 def deal_at(uow: UnitOfWork, tenant_id: int, contact_id: int, at: dt.datetime) -> int | None:

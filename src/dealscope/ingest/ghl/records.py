@@ -160,6 +160,10 @@ class GhlRecords:
         if at is not None and stored is not None and at < stored:
             self.conn.execute(sa.update(table).where(table.c.id == row_id).values(created_at=at))
 
+    def _deal_at(self, contact_id: int, at: dt.datetime) -> int | None:
+        """The deal an activity or appointment of the contact at `at` belongs to."""
+        return links.deal_at(self.uow, self.tenant_id, contact_id, at)
+
     @staticmethod
     def _is_stale(row: sa.Row[Any] | None, version: dt.datetime) -> bool:
         stored = None if row is None else _aware(row.updated_at)
@@ -470,7 +474,7 @@ class GhlRecords:
                 {
                     "external_id": f"message:{external}",
                     "contact_id": contact,
-                    "opportunity_id": links.deal_at(self.uow, self.tenant_id, contact, sent_at),
+                    "opportunity_id": self._deal_at(contact, sent_at),
                     "agent_id": None if automated and direction == "outbound" else user,
                     "activity_type": activity_type,
                     "direction": direction,
@@ -504,7 +508,7 @@ class GhlRecords:
             {
                 "external_id": external,
                 "contact_id": contact,
-                "opportunity_id": links.deal_at(self.uow, self.tenant_id, contact, starts_at),
+                "opportunity_id": self._deal_at(contact, starts_at),
                 "agent_id": agent,
                 "title": title,
                 "appointment_type": _appointment_type(title),
@@ -559,7 +563,7 @@ class GhlRecords:
             {
                 "external_id": external,
                 "contact_id": contact,
-                "opportunity_id": links.deal_at(self.uow, self.tenant_id, contact, occurred_at),
+                "opportunity_id": self._deal_at(contact, occurred_at),
                 "agent_id": agent,
                 "activity_type": kind,
                 "outcome": outcome_text,

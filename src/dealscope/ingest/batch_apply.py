@@ -1,0 +1,167 @@
+"""Stored deliveries of one tenant applied as a batch, with the REST sync's page writers.
+
+The ingest worker claims up to a few hundred events at once. Applied one by one, each costs
+several statements (look up the record, its contact, write it, ...). Here a tenant's events
+are applied in three phases, each reading what it needs with one query per table and
+writing contacts, messages and their activities with one statement per table:
+
+1. contact events (GHL Contact*, workflow contacts, generic `contact.*`): `ContactPage`;
+2. deal events (Opportunity*, generic `deal.*`): `OpportunityPage` (the deals, stages,
+   pipelines and contacts read once; observations and stage history per deal, as always);
+3. message events (Inbound/OutboundMessage, generic `message.*`): `MessagePage`, with the
+   deals of their contacts read once to link each call, text or email to its deal;
+
+then every other event (appointments, tasks, notes, users, types we do not process) through
+`GhlRecords`. Within a phase events keep their claimed order (event time). Reordering across
+phases changes nothing stored: every upsert converges whatever the order of deliveries
+(stale snapshots change nothing, placeholders are dated by their earliest mention, activity
+and appointment links and stage history are recomputed), which the tests pin.
+
+A payload that cannot be read goes to the last phase, where applying it raises as it would
+alone: the worker then rolls the batch back and applies its events one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dealscope.errors import ValidationFailed
+from dealscope.ingest.generic import apply_generic
+from dealscope.ingest.ghl import links
+from dealscope.ingest.ghl.batch import ContactPage, MessagePage, OpportunityPage
+from dealscope.ingest.ghl.events import (
+    CONTACT_EVENTS,
+    MESSAGE_EVENTS,
+    OPPORTUNITY_EVENTS,
+    WORKFLOW_EVENT,
+    _workflow_contact,
+    apply_event,
+    parse_body,
+    parse_envelope,
+)
+from dealscope.ingest.ghl.records import GhlRecords, Outcome
+from dealscope.kit.crypto import PiiCipher
+from dealscope.warehouse.unit_of_work import UnitOfWork
+
+CONTACT, DEAL, MESSAGE, OTHER = "contact", "deal", "message", "other"
+_GENERIC_PHASE = {"contact": CONTACT, "deal": DEAL, "message": MESSAGE}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    tenant_id: int
+    source: str
+    body: str
+    received_at: dt.datetime
+
+
+def apply_stored(records: GhlRecords, event: StoredEvent) -> Outcome | None:
+    """Apply one stored delivery by its source; None when its type is not processed."""
+    if event.source == "generic":
+        return apply_generic(records, event.body, event.received_at)
+    return apply_event(
+        records, event.body, event.received_at, workflow=event.source == "ghl_workflow"
+    )
+
+
+def _phase(event: StoredEvent) -> tuple[str, Mapping[str, Any] | None]:
+    """The phase an event belongs to and the record it carries (for the prefetch)."""
+    raw = event.body.encode()
+    try:
+        if event.source == "generic":
+            document = parse_body(raw)
+            phase = _GENERIC_PHASE.get(str(document.get("type") or "").partition(".")[0], OTHER)
+            record = document.get("data")
+        else:
+            envelope = parse_envelope(raw, workflow=event.source == "ghl_workflow")
+            kind = envelope.event_type or ""
+            record = envelope.payload
+            if kind == WORKFLOW_EVENT:
+                phase, record = CONTACT, _workflow_contact(envelope.payload)
+            elif kind in CONTACT_EVENTS:
+                phase = CONTACT
+            elif kind in OPPORTUNITY_EVENTS:
+                phase = DEAL
+            elif kind in MESSAGE_EVENTS:
+                phase = MESSAGE
+            else:
+                phase = OTHER
+    except ValidationFailed:
+        return OTHER, None
+    if phase != OTHER and not isinstance(record, Mapping):
+        return OTHER, None
+    return phase, record
+
+
+class _MessagePhase(MessagePage):
+    """`MessagePage` that also reads the deals of the batch's contacts at once (no deal is
+    written while messages are applied, so an activity's deal is picked from them)."""
+
+    def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
+        super().prefetch(rows)
+        self._deal_lists = links.deals_of_contacts(
+            self.uow, self.tenant_id, self._contacts.values()
+        )
+
+    def _deal_at(self, contact_id: int, at: dt.datetime) -> int | None:
+        deals = self._deal_lists.get(contact_id)
+        if deals is None:  # a placeholder made or found in this batch: read its deals
+            return super()._deal_at(contact_id, at)
+        return links.pick_deal(deals, at)
+
+
+def _text_id(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def apply_batch(
+    uow: UnitOfWork, tenant_id: int, cipher: PiiCipher, events: Sequence[StoredEvent]
+) -> dict[int, Outcome | None]:
+    """Apply `events` (all of `tenant_id`, in event-time order) inside `uow`; returns each
+    event's outcome (None: a type we do not process). Raises as the first failing event
+    does; the caller rolls back."""
+    phases: dict[str, list[tuple[StoredEvent, Mapping[str, Any]]]] = {
+        CONTACT: [],
+        DEAL: [],
+        MESSAGE: [],
+        OTHER: [],
+    }
+    for event in events:
+        name, record = _phase(event)
+        phases[name].append((event, record or {}))
+    outcomes: dict[int, Outcome | None] = {}
+    shared = GhlRecords(uow, tenant_id, cipher, "webhook")  # its caches serve every phase
+
+    def run(records: GhlRecords, batch: list[tuple[StoredEvent, Mapping[str, Any]]]) -> None:
+        for event, _ in batch:
+            outcomes[event.id] = apply_stored(records, event)
+
+    def phase(
+        name: str,
+        make: Callable[[], ContactPage | OpportunityPage | MessagePage],
+    ) -> None:
+        batch = phases[name]
+        if not batch:
+            return
+        page = make()
+        page._agents = shared._agents
+        page._stages = shared._stages
+        page._pipeline_names = shared._pipeline_names
+        rows = [dict(record) for _, record in batch]
+        if isinstance(page, ContactPage):
+            page.prefetch(i for i in (_text_id(r.get("id")) for r in rows) if i)
+        else:
+            page.prefetch(rows)
+        run(page, batch)
+        if isinstance(page, ContactPage | MessagePage):
+            page.flush()
+
+    phase(CONTACT, lambda: ContactPage(uow, tenant_id, cipher, "webhook"))
+    phase(DEAL, lambda: OpportunityPage(uow, tenant_id, cipher, "webhook"))
+    phase(MESSAGE, lambda: _MessagePhase(uow, tenant_id, cipher, "webhook"))
+    run(shared, phases[OTHER])
+    return {event.id: outcomes[event.id] for event in events}
