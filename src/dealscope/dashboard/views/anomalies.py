@@ -22,6 +22,7 @@ TITLES = {
     "speed_to_lead_median_minutes": "Speed to lead (median minutes)",
     "webhook_failures": "Webhook failures",
 }
+SHORT = TITLES | {"speed_to_lead_median_minutes": "Speed to lead"}
 SPIKE, DROP, BAND = "#d62728", "#1f77b4", "rgba(120, 120, 120, 0.35)"
 
 
@@ -90,7 +91,9 @@ def figure(
         )
     if money:
         fig.update_yaxes(tickprefix="$", tickformat="~s")
-    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"}
+    )
     return fig
 
 
@@ -148,7 +151,7 @@ if found.anomalies:
         found.anomalies,
         ["day", "metric", "direction", "value", "expected", "lower", "upper", "score"],
     )
-    listed["metric"] = [TITLES.get(m, m) for m in listed["metric"]]
+    listed["metric"] = [SHORT.get(m, m) for m in listed["metric"]]
     table(
         listed,
         "anomalies",

@@ -62,29 +62,30 @@ if may_build:
         if missing:
             st.caption(f"Choose metrics for: {', '.join(missing)}.")
         a, b = st.columns(2)
-        if a.button("Preview", icon=":material/visibility:", disabled=bool(missing)):
-            st.session_state["rb-preview"] = spec
-        shared = b.multiselect(
+        shared = a.multiselect(
             "Share with roles",
             [r.value for r in Role if r != Role.ADMIN],
             key="rb-share",
             help="Admins always see saved reports.",
         )
-        fmt = (
-            st.segmented_control(
-                "Format",
-                list(FORMATS),
-                default="pdf",
-                format_func=FORMATS.__getitem__,
-                required=True,
-                key="rb-format",
+        with b:
+            fmt = (
+                st.segmented_control(
+                    "Format",
+                    list(FORMATS),
+                    default="pdf",
+                    format_func=FORMATS.__getitem__,
+                    required=True,
+                    key="rb-format",
+                )
+                or "pdf"
             )
-            or "pdf"
-        )
-        c, d = st.columns(2)
-        if c.button("Render this report", icon=":material/description:", disabled=bool(missing)):
+        p, r, s = st.columns(3)
+        if p.button("Preview", icon=":material/visibility:", disabled=bool(missing)):
+            st.session_state["rb-preview"] = spec
+        if r.button("Render this report", icon=":material/description:", disabled=bool(missing)):
             _render("built_file", fmt, spec=spec)
-        if d.button("Save", type="primary", icon=":material/save:", disabled=bool(missing)):
+        if s.button("Save", type="primary", icon=":material/save:", disabled=bool(missing)):
             try:
                 saved = user.client.save_report(spec["title"], spec, shared)
                 st.success(f"Saved “{saved.name}” (report {saved.id}).", icon=":material/check:")
