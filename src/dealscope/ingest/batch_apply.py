@@ -7,7 +7,8 @@ writing contacts, messages and their activities with one statement per table:
 
 1. contact events (GHL Contact*, workflow contacts, generic `contact.*`): `ContactPage`;
 2. deal events (Opportunity*, generic `deal.*`): `OpportunityPage` (the deals, stages,
-   pipelines and contacts read once; observations and stage history per deal, as always);
+   pipelines and contacts read once; observations and stage history per deal, as always),
+   the deals' times and their contacts' activity links recomputed once at the end;
 3. message events (Inbound/OutboundMessage, generic `message.*`): `MessagePage`, with the
    deals of their contacts read once to link each call, text or email to its deal;
 
@@ -31,7 +32,7 @@ from typing import Any
 from dealscope.errors import ValidationFailed
 from dealscope.ingest.generic import apply_generic
 from dealscope.ingest.ghl import links
-from dealscope.ingest.ghl.batch import ContactPage, MessagePage, OpportunityPage
+from dealscope.ingest.ghl.batch import BulkWrites, ContactPage, MessagePage, OpportunityPage
 from dealscope.ingest.ghl.events import (
     CONTACT_EVENTS,
     MESSAGE_EVENTS,
@@ -44,6 +45,7 @@ from dealscope.ingest.ghl.events import (
 )
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
 from dealscope.kit.crypto import PiiCipher
+from dealscope.warehouse.schema import opportunities
 from dealscope.warehouse.unit_of_work import UnitOfWork
 
 CONTACT, DEAL, MESSAGE, OTHER = "contact", "deal", "message", "other"
@@ -97,6 +99,32 @@ def _phase(event: StoredEvent) -> tuple[str, Mapping[str, Any] | None]:
     return phase, record
 
 
+class _DealPhase(OpportunityPage):
+    """`OpportunityPage` that brings the deals' times and their contacts' activity links in
+    line once, at the end of the phase, rather than after each event: both are recomputed
+    from what is stored, so the result is the same."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
+        super().__init__(uow, tenant_id, cipher, "webhook")
+        self._timed: set[int] = set()
+        self._relink: set[int] = set()
+
+    def _sync_deal_times(self, opportunity_id: int, status: str) -> None:
+        self._timed.add(opportunity_id)
+
+    def _relink_contact(self, contact_id: int) -> None:
+        self._relink.add(contact_id)
+
+    def flush(self) -> None:
+        changes = links.deal_times(self.uow, self.tenant_id, self._timed)
+        if changes:
+            writes = BulkWrites(self.conn, opportunities)
+            for deal_id, values in changes.items():
+                writes.update(deal_id, values)
+            writes.flush()
+        links.relink_contacts(self.uow, self.tenant_id, self._relink)
+
+
 class _MessagePhase(MessagePage):
     """`MessagePage` that also reads the deals of the batch's contacts at once (no deal is
     written while messages are applied, so an activity's deal is picked from them)."""
@@ -142,7 +170,7 @@ def apply_batch(
 
     def phase(
         name: str,
-        make: Callable[[], ContactPage | OpportunityPage | MessagePage],
+        make: Callable[[], ContactPage | _DealPhase | _MessagePhase],
     ) -> None:
         batch = phases[name]
         if not batch:
@@ -157,11 +185,10 @@ def apply_batch(
         else:
             page.prefetch(rows)
         run(page, batch)
-        if isinstance(page, ContactPage | MessagePage):
-            page.flush()
+        page.flush()
 
     phase(CONTACT, lambda: ContactPage(uow, tenant_id, cipher, "webhook"))
-    phase(DEAL, lambda: OpportunityPage(uow, tenant_id, cipher, "webhook"))
+    phase(DEAL, lambda: _DealPhase(uow, tenant_id, cipher))
     phase(MESSAGE, lambda: _MessagePhase(uow, tenant_id, cipher, "webhook"))
     run(shared, phases[OTHER])
     return {event.id: outcomes[event.id] for event in events}

@@ -114,3 +114,66 @@ def sync_deal_times(uow: UnitOfWork, tenant_id: int, opportunity_id: int, status
         .where(opportunities.c.id == opportunity_id)
         .values(last_stage_change_at=last.changed_at, closed_at=last.changed_at if closed else None)
     )
+
+
+def relink_contacts(uow: UnitOfWork, tenant_id: int, contact_ids: Iterable[int]) -> None:
+    """`relink_contact` for several contacts, reading with one query per table."""
+    deals = deals_of_contacts(uow, tenant_id, contact_ids)
+    if not deals:
+        return
+    for table, time_column in ((activities, "occurred_at"), (appointments, "starts_at")):
+        rows = uow.connection.execute(
+            sa.select(table.c.id, table.c.contact_id, table.c.opportunity_id, table.c[time_column])
+            .where(table.c.tenant_id == tenant_id, table.c.contact_id.in_(sorted(deals)))
+            .order_by(table.c.id)
+        ).all()
+        for row in rows:
+            wanted = _pick(deals[int(row.contact_id)], _aware(row[3]))
+            if wanted != row.opportunity_id:
+                uow.connection.execute(
+                    sa.update(table).where(table.c.id == row.id).values(opportunity_id=wanted)
+                )
+
+
+def deal_times(
+    uow: UnitOfWork, tenant_id: int, opportunity_ids: Iterable[int]
+) -> dict[int, dict[str, dt.datetime | None]]:
+    """What `sync_deal_times` would set, for several deals at once (by their stored status),
+    for those whose stored times differ: {deal id: {last_stage_change_at, closed_at}}."""
+    wanted = sorted(set(opportunity_ids))
+    if not wanted:
+        return {}
+    latest: dict[int, tuple[dt.datetime, int, str]] = {}
+    history = uow.connection.execute(
+        sa.select(
+            stage_history.c.opportunity_id,
+            stage_history.c.changed_at,
+            stage_history.c.id,
+            stage_history.c.to_stage,
+        ).where(stage_history.c.tenant_id == tenant_id, stage_history.c.opportunity_id.in_(wanted))
+    ).all()
+    for h in history:
+        key = (_aware(h.changed_at), int(h.id), str(h.to_stage))
+        deal = int(h.opportunity_id)
+        if deal not in latest or key[:2] > latest[deal][:2]:
+            latest[deal] = key
+    stored = uow.connection.execute(
+        sa.select(
+            opportunities.c.id,
+            opportunities.c.status,
+            opportunities.c.last_stage_change_at,
+            opportunities.c.closed_at,
+        ).where(opportunities.c.id.in_(sorted(latest)))
+    ).all()
+    changes: dict[int, dict[str, dt.datetime | None]] = {}
+    for row in stored:
+        changed_at, _, to_stage = latest[int(row.id)]
+        closed = row.status in ("won", "lost", "abandoned") and to_stage in ("closed_won", "lost")
+        values = {"last_stage_change_at": changed_at, "closed_at": changed_at if closed else None}
+        now = {
+            "last_stage_change_at": row.last_stage_change_at and _aware(row.last_stage_change_at),
+            "closed_at": row.closed_at and _aware(row.closed_at),
+        }
+        if values != now:
+            changes[int(row.id)] = values
+    return changes

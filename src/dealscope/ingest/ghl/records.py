@@ -378,7 +378,7 @@ class GhlRecords:
             Observation(stage_changed_at, stage_key, status, agent, self.recorded_from),
         )
         if row is not None and self._is_stale(row, version):
-            links.sync_deal_times(self.uow, self.tenant_id, opportunity_id, row.status)
+            self._sync_deal_times(opportunity_id, row.status)
             return "stale"
         pipeline_name = self._pipeline_name(pipeline_id)
         values = {
@@ -411,10 +411,16 @@ class GhlRecords:
                 .where(opportunities.c.id == opportunity_id)
                 .values(**values)
             )
-        links.sync_deal_times(self.uow, self.tenant_id, opportunity_id, status)
+        self._sync_deal_times(opportunity_id, status)
         if row_created != created_at:
-            links.relink_contact(self.uow, self.tenant_id, contact_id)
+            self._relink_contact(contact_id)
         return outcome
+
+    def _sync_deal_times(self, opportunity_id: int, status: str) -> None:
+        links.sync_deal_times(self.uow, self.tenant_id, opportunity_id, status)
+
+    def _relink_contact(self, contact_id: int) -> None:
+        links.relink_contact(self.uow, self.tenant_id, contact_id)
 
     def _pipeline_name(self, pipeline_id: int | None) -> str | None:
         if pipeline_id is None:
