@@ -100,14 +100,29 @@ def _phase(event: StoredEvent) -> tuple[str, Mapping[str, Any] | None]:
 
 
 class _DealPhase(OpportunityPage):
-    """`OpportunityPage` that brings the deals' times and their contacts' activity links in
-    line once, at the end of the phase, rather than after each event: both are recomputed
-    from what is stored, so the result is the same."""
+    """`OpportunityPage` whose deals are written at `flush` (one statement per group of rows),
+    and that brings the deals' times and their contacts' activity links in line then, once,
+    rather than after each event: both are recomputed from what is stored, so the result is
+    the same. Nothing in the phase reads the deals back from the warehouse but the page's own
+    cache of them."""
 
     def __init__(self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher) -> None:
         super().__init__(uow, tenant_id, cipher, "webhook")
         self._timed: set[int] = set()
         self._relink: set[int] = set()
+        self._deal_writes = BulkWrites(uow.connection, opportunities)
+
+    def _write_deal(
+        self, row: Any, opportunity_id: int, external: str, values: dict[str, Any]
+    ) -> None:
+        if row is None:
+            self._deal_writes.insert(
+                {"id": opportunity_id, "tenant_id": self.tenant_id, "external_id": external}
+                | values
+            )
+        else:
+            self._deal_writes.update(opportunity_id, values)
+        self._remember_deal(row, opportunity_id, external, values)
 
     def _sync_deal_times(self, opportunity_id: int, status: str) -> None:
         self._timed.add(opportunity_id)
@@ -116,6 +131,7 @@ class _DealPhase(OpportunityPage):
         self._relink.add(contact_id)
 
     def flush(self) -> None:
+        self._deal_writes.flush()
         changes = links.deal_times(self.uow, self.tenant_id, self._timed)
         if changes:
             writes = BulkWrites(self.conn, opportunities)

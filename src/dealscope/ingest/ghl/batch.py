@@ -308,13 +308,20 @@ class OpportunityPage(GhlRecords):
         found = self._contacts.get(str(external or ""))
         return found if found is not None else super().contact_id(external, at)
 
-    def upsert_opportunity(
-        self, opportunity: Any, observed_at: dt.datetime | None = None, deleted: bool = False
-    ) -> Outcome:
-        outcome = super().upsert_opportunity(opportunity, observed_at, deleted)
-        # `GhlRecords` writes the deal itself (not through `_write`): a later record of the
-        # same deal in this page reads it back as stored now.
-        external = str(opportunity.get("id") or "").strip()
-        self._deals.pop(external, None)
-        self._looked_up.discard(external)
-        return outcome
+    def _write_deal(
+        self, row: Any, opportunity_id: int, external: str, values: dict[str, Any]
+    ) -> None:
+        super()._write_deal(row, opportunity_id, external, values)
+        self._remember_deal(row, opportunity_id, external, values)
+
+    def _remember_deal(
+        self, row: Any, opportunity_id: int, external: str, values: dict[str, Any]
+    ) -> None:
+        """The deal as stored now, for a later record of it in this page."""
+        if row is None:
+            merged: dict[str, Any] = {c.name: None for c in opportunities.c}
+        else:
+            merged = dict(row._asdict() if hasattr(row, "_asdict") else vars(row))
+        merged.update(values, id=opportunity_id, tenant_id=self.tenant_id, external_id=external)
+        self._deals[external] = SimpleNamespace(**merged)
+        self._looked_up.add(external)

@@ -399,6 +399,16 @@ class GhlRecords:
             "deleted_at": version if deleted else None,
         }
         self.uow.touch(self.tenant_id)
+        self._write_deal(row, opportunity_id, external, values)
+        self._sync_deal_times(opportunity_id, status)
+        if row_created != created_at:
+            self._relink_contact(contact_id)
+        return outcome
+
+    def _write_deal(
+        self, row: Any, opportunity_id: int, external: str, values: dict[str, Any]
+    ) -> None:
+        """Insert the deal (`row` None) or update the stored `row` with `values`."""
         if row is None:
             self.conn.execute(
                 sa.insert(opportunities).values(
@@ -411,10 +421,6 @@ class GhlRecords:
                 .where(opportunities.c.id == opportunity_id)
                 .values(**values)
             )
-        self._sync_deal_times(opportunity_id, status)
-        if row_created != created_at:
-            self._relink_contact(contact_id)
-        return outcome
 
     def _sync_deal_times(self, opportunity_id: int, status: str) -> None:
         links.sync_deal_times(self.uow, self.tenant_id, opportunity_id, status)
