@@ -106,8 +106,20 @@ def test_batches_of_any_size_end_as_events_applied_alone(
         statuses = {s for s, _ in _statuses(warehouse, tenant).values()}
         assert statuses == ({"processed", "ignored"} if name == "every" else {"processed"})
 
+    # Out of order across batches: the later half first, then the earlier half and the
+    # whole stream again as redeliveries under new webhook ids (duplicate observations).
+    for name, stream in streams.items():
+        tenant = make_tenant(warehouse, f"late-{name}", cipher)
+        half = len(stream) // 2
+        _store(warehouse, tenant, stream[half:])
+        assert _drain(IngestWorker(warehouse, cipher, batch_size=500)) == 1
+        again = [e | {"webhookId": f"again-{e['webhookId']}"} for e in stream]
+        _store(warehouse, tenant, stream[:half] + again)
+        assert _drain(IngestWorker(warehouse, cipher, batch_size=500)) == 1
+        states[name, "late"] = warehouse_state(warehouse, tenant, cipher)
+
     assert states["every", "single"] == EXPECTED_EVERY_TYPE  # by hand, in test_webhooks
-    for mode in ("threes", "whole"):
+    for mode in ("threes", "whole", "late"):
         assert states["every", mode] == EXPECTED_EVERY_TYPE, mode
         assert states["deal", mode] == states["deal", "single"], mode
     history = [(r[1], r[2], r[5][11:16]) for r in states["deal", "whole"]["stage_history"]]

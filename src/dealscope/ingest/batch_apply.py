@@ -7,7 +7,9 @@ writing contacts, messages and their activities with one statement per table:
 
 1. contact events (GHL Contact*, workflow contacts, generic `contact.*`): `ContactPage`;
 2. deal events (Opportunity*, generic `deal.*`): `OpportunityPage` (the deals, stages,
-   pipelines and contacts read once; observations and stage history per deal, as always),
+   pipelines, contacts, observations and last recorded stages read once; new observations
+   and stage-history rows written at the end, a deal's history rebuilt from all its
+   observations when one arrived out of order, as `history.record_observation` does),
    the deals' times and their contacts' activity links recomputed once at the end;
 3. message events (Inbound/OutboundMessage, generic `message.*`): `MessagePage`, with the
    deals of their contacts read once to link each call, text or email to its deal;
@@ -26,8 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import sqlalchemy as sa
 
 from dealscope.errors import ValidationFailed
 from dealscope.ingest.generic import apply_generic
@@ -43,9 +47,10 @@ from dealscope.ingest.ghl.events import (
     parse_body,
     parse_envelope,
 )
+from dealscope.ingest.ghl.history import RECORDED_BY_US, Observation, history_rows, rebuild
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
 from dealscope.kit.crypto import PiiCipher
-from dealscope.warehouse.schema import opportunities
+from dealscope.warehouse.schema import opportunities, stage_history, stage_observations
 from dealscope.warehouse.unit_of_work import UnitOfWork
 
 CONTACT, DEAL, MESSAGE, OTHER = "contact", "deal", "message", "other"
@@ -99,6 +104,19 @@ def _phase(event: StoredEvent) -> tuple[str, Mapping[str, Any] | None]:
     return phase, record
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@dataclass
+class _DealState:
+    """What `record_observation` reads of a deal, kept up to date through a batch."""
+
+    keys: set[tuple[dt.datetime, str, str]] = field(default_factory=set)
+    latest_at: dt.datetime | None = None
+    last_stage: str | None = None  # the last stage-history row we recorded
+
+
 class _DealPhase(OpportunityPage):
     """`OpportunityPage` whose deals are written at `flush` (one statement per group of rows),
     and that brings the deals' times and their contacts' activity links in line then, once,
@@ -111,6 +129,99 @@ class _DealPhase(OpportunityPage):
         self._timed: set[int] = set()
         self._relink: set[int] = set()
         self._deal_writes = BulkWrites(uow.connection, opportunities)
+        self._states: dict[int, _DealState] = {}
+        self._observation_writes = BulkWrites(uow.connection, stage_observations)
+        self._history_writes = BulkWrites(uow.connection, stage_history)
+        self._rebuild: set[int] = set()
+
+    def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
+        super().prefetch(rows)
+        self._load_deal_states([int(row.id) for row in self._deals.values()])
+
+    def _load_deal_states(self, deal_ids: list[int]) -> None:
+        """Each deal's observations (their keys, the latest time) and its last recorded stage."""
+        for deal_id in deal_ids:
+            self._states[deal_id] = _DealState()
+        if not deal_ids:
+            return
+        found = self.conn.execute(
+            sa.select(
+                stage_observations.c.opportunity_id,
+                stage_observations.c.observed_at,
+                stage_observations.c.stage_key,
+                stage_observations.c.status,
+            ).where(
+                stage_observations.c.tenant_id == self.tenant_id,
+                stage_observations.c.opportunity_id.in_(deal_ids),
+            )
+        ).all()
+        for o in found:
+            state = self._states[int(o.opportunity_id)]
+            when = _utc(o.observed_at)
+            state.keys.add((when, o.stage_key, o.status))
+            state.latest_at = when if state.latest_at is None else max(state.latest_at, when)
+        recorded = self.conn.execute(
+            sa.select(
+                stage_history.c.opportunity_id,
+                stage_history.c.changed_at,
+                stage_history.c.id,
+                stage_history.c.to_stage,
+            ).where(
+                stage_history.c.tenant_id == self.tenant_id,
+                stage_history.c.opportunity_id.in_(deal_ids),
+                stage_history.c.recorded_from.in_(RECORDED_BY_US),
+            )
+        ).all()
+        last: dict[int, tuple[dt.datetime, int]] = {}
+        for h in recorded:
+            deal_id, key = int(h.opportunity_id), (_utc(h.changed_at), int(h.id))
+            if deal_id not in last or key > last[deal_id]:
+                last[deal_id] = key
+                self._states[deal_id].last_stage = h.to_stage
+
+    def _observe(self, opportunity_id: int, observation: Observation, new: bool = False) -> None:
+        """`record_observation` in memory: the observation and any history row it appends
+        are written at `flush`; one older than the deal's latest makes its history rebuilt
+        from all observations then."""
+        if new:
+            self._states.setdefault(opportunity_id, _DealState())
+        elif opportunity_id not in self._states:
+            self._load_deal_states([opportunity_id])  # a deal not read with the page
+        state = self._states[opportunity_id]
+        when = _utc(observation.observed_at)
+        key = (when, observation.stage_key, observation.status)
+        if key in state.keys:
+            return  # seen before: nothing changes
+        state.keys.add(key)
+        self._observation_writes.insert(
+            {
+                "id": self.uow.next_id(stage_observations),
+                "tenant_id": self.tenant_id,
+                "opportunity_id": opportunity_id,
+                "observed_at": observation.observed_at,
+                "stage_key": observation.stage_key,
+                "status": observation.status,
+                "agent_id": observation.agent_id,
+                "recorded_from": observation.recorded_from,
+            }
+        )
+        if state.latest_at is not None and when <= state.latest_at:
+            self._rebuild.add(opportunity_id)
+            return
+        state.latest_at = when
+        if state.last_stage == observation.effective_stage:
+            return
+        (row,) = history_rows([observation])
+        row["from_stage"] = state.last_stage
+        state.last_stage = observation.effective_stage
+        self._history_writes.insert(
+            {
+                "id": self.uow.next_id(stage_history),
+                "tenant_id": self.tenant_id,
+                "opportunity_id": opportunity_id,
+                **row,
+            }
+        )
 
     def _write_deal(
         self, row: Any, opportunity_id: int, external: str, values: dict[str, Any]
@@ -132,6 +243,10 @@ class _DealPhase(OpportunityPage):
 
     def flush(self) -> None:
         self._deal_writes.flush()
+        self._observation_writes.flush()
+        self._history_writes.flush()
+        for deal_id in sorted(self._rebuild):
+            rebuild(self.uow, self.tenant_id, deal_id)
         changes = links.deal_times(self.uow, self.tenant_id, self._timed)
         if changes:
             writes = BulkWrites(self.conn, opportunities)

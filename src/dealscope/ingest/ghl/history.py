@@ -39,7 +39,7 @@ class Observation:
         return self.stage_key
 
 
-def _history_rows(observations: list[Observation]) -> list[dict[str, object]]:
+def history_rows(observations: list[Observation]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     previous: str | None = None
     for obs in observations:
@@ -92,7 +92,7 @@ def record_observation(
     if latest_at is None or obs.observed_at > _aware(latest_at):  # first, or newest: append
         _append_if_changed(uow, tenant_id, opportunity_id, obs)
     else:
-        _rebuild(uow, tenant_id, opportunity_id)
+        rebuild(uow, tenant_id, opportunity_id)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -129,12 +129,12 @@ def _append_if_changed(
     ).scalar()
     if last == obs.effective_stage:
         return
-    rows = _history_rows([obs])
+    rows = history_rows([obs])
     rows[0]["from_stage"] = last
     _insert_rows(uow, tenant_id, opportunity_id, rows)
 
 
-def _rebuild(uow: UnitOfWork, tenant_id: int, opportunity_id: int) -> None:
+def rebuild(uow: UnitOfWork, tenant_id: int, opportunity_id: int) -> None:
     """An observation arrived out of order: recompute the deal's history from all of them."""
     conn = uow.connection
     found = conn.execute(
@@ -166,4 +166,4 @@ def _rebuild(uow: UnitOfWork, tenant_id: int, opportunity_id: int) -> None:
             stage_history.c.recorded_from.in_(RECORDED_BY_US),
         )
     )
-    _insert_rows(uow, tenant_id, opportunity_id, _history_rows(observations))
+    _insert_rows(uow, tenant_id, opportunity_id, history_rows(observations))

@@ -371,11 +371,10 @@ class GhlRecords:
             opportunity_id, outcome = int(row.id), "updated"
             row_created = _aware(row.created_at)
         stage_changed_at = parse_time(opportunity.get("lastStageChangeAt")) or version
-        record_observation(
-            self.uow,
-            self.tenant_id,
+        self._observe(
             opportunity_id,
             Observation(stage_changed_at, stage_key, status, agent, self.recorded_from),
+            new=row is None,
         )
         if row is not None and self._is_stale(row, version):
             self._sync_deal_times(opportunity_id, row.status)
@@ -404,6 +403,11 @@ class GhlRecords:
         if row_created != created_at:
             self._relink_contact(contact_id)
         return outcome
+
+    def _observe(self, opportunity_id: int, observation: Observation, new: bool = False) -> None:
+        """Keep what we learnt of the deal's state (`new`: a deal not stored yet); its stage
+        history follows."""
+        record_observation(self.uow, self.tenant_id, opportunity_id, observation)
 
     def _write_deal(
         self, row: Any, opportunity_id: int, external: str, values: dict[str, Any]
