@@ -127,6 +127,8 @@ for metric, why in found.skipped.items():
 
 grid = st.columns(2)
 for i, metric in enumerate(found.metrics):
+    if i and i % 2 == 0:  # a row per pair: on a phone the series keep their order
+        grid = st.columns(2)
     flagged = sorted((a for a in found.anomalies if a.metric == metric), key=lambda a: a.day)
     with grid[i % 2]:
         title = TITLES.get(metric, label(metric))
