@@ -271,5 +271,7 @@ def ingest(
     console.print(
         f"2xx to visible in the API: p50 {visible['p50_ms']:.0f} ms, p95 "
         f"{visible['p95_ms']:.0f} ms (target p95 < 1,000 ms: "
-        f"{'met' if figures['visible_target_met'] else 'not met'}); result written to {path}"
+        f"{'met' if figures['visible_target_met'] else 'not met'}); during the flood: p50 "
+        f"{figures['visibility_during_flood']['p50_ms']} ms, p95 "
+        f"{figures['visibility_during_flood']['p95_ms']} ms; result written to {path}"
     )
