@@ -31,7 +31,6 @@ from dealscope.api.app import create_app
 from dealscope.api.auth.api_keys import create_api_key
 from dealscope.api.auth.schemas import ApiKeyCreate
 from dealscope.config import Settings
-from dealscope.ingest.ghl.values import PIPELINE_STAGES
 from dealscope.ingest.ghl.webhook_auth import sign_generic
 from dealscope.kit.crypto import PiiCipher, load_cipher
 from dealscope.kit.roles import Role
@@ -44,12 +43,6 @@ T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 def at(minutes: float) -> str:
     return (T0 + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
-
-
-def test_ingest_keeps_the_canonical_stages_of_analytics() -> None:
-    from dealscope.analytics.stages import PIPELINE_STAGES as ANALYTICS_STAGES
-
-    assert PIPELINE_STAGES == ANALYTICS_STAGES
 
 
 # --- the app ---------------------------------------------------------------------------

@@ -1,25 +1,12 @@
-"""The canonical pipeline stages every CRM stage maps to (`pipeline_stages.stage_key`).
-
-A deal moves forward through `PIPELINE_STAGES`; `LOST` ends it anywhere along the way and
-leaves the stage it was lost at in `opportunities.stage_key` (with status "lost").
-"""
+"""Positions of the canonical pipeline stages (defined in `warehouse.stages`)."""
 
 from __future__ import annotations
 
 from dealscope.errors import ValidationFailed
+from dealscope.warehouse.stages import LOST, PIPELINE_STAGES, WON
 
-PIPELINE_STAGES: tuple[str, ...] = (
-    "new",
-    "contacted",
-    "qualified",
-    "appointment",
-    "showing",
-    "offer",
-    "under_contract",
-    "closed_won",
-)
-WON = "closed_won"
-LOST = "lost"
+__all__ = ["LOST", "PIPELINE_STAGES", "STAGE_INDEX", "WON", "stage_index"]
+
 STAGE_INDEX: dict[str, int] = {stage: i for i, stage in enumerate(PIPELINE_STAGES)}
 
 

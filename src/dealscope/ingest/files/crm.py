@@ -9,7 +9,7 @@ from dealscope.ingest.files.refs import AgentDirectory, ContactDirectory, names_
 from dealscope.ingest.files.store import Counts, Key, load_existing, upsert_for
 from dealscope.ingest.files.validate import BadRow, GoodRow
 from dealscope.ingest.files.values import BadValue
-from dealscope.ingest.ghl.values import LOST, WON, normalise_source
+from dealscope.ingest.ghl.values import normalise_source
 from dealscope.warehouse.schema import (
     agents,
     contacts,
@@ -18,6 +18,7 @@ from dealscope.warehouse.schema import (
     stage_history,
     teams,
 )
+from dealscope.warehouse.stages import LOST, WON
 
 _CONTACT_COLUMNS = (
     "external_id", "first_name", "last_name", "email_encrypted", "phone_encrypted", "email_hash",

@@ -11,7 +11,8 @@ from typing import Any
 from dealscope.ingest.files import values as v
 from dealscope.ingest.files.spec import Field, ImportKind, KindSpec
 from dealscope.ingest.files.values import BadValue, cents
-from dealscope.ingest.ghl.values import LOST, PIPELINE_STAGES, WON, guess_stage_key
+from dealscope.ingest.ghl.values import guess_stage_key
+from dealscope.warehouse.stages import LOST, PIPELINE_STAGES, WON
 
 T = partial  # T(v.text, limit=100): a text field of at most 100 characters
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from dealscope.ingest.ghl.values import LOST, WON
 from dealscope.warehouse.schema import stage_history, stage_observations
+from dealscope.warehouse.stages import LOST, WON
 from dealscope.warehouse.unit_of_work import UnitOfWork
 
 RECORDED_BY_US = ("webhook", "sync")

@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dealscope.errors import ValidationFailed
+from dealscope.warehouse.stages import PIPELINE_STAGES
+from dealscope.warehouse.stages import WON as WON  # re-exported: records.py reads it here
 
 
 def parse_time(value: Any, field: str = "time") -> dt.datetime | None:
@@ -110,20 +112,6 @@ def normalise_source(*candidates: Any) -> str:
                 return key
     return "other"
 
-
-# analytics.stages.PIPELINE_STAGES (ingest may not import analytics; a test holds them equal).
-PIPELINE_STAGES: tuple[str, ...] = (
-    "new",
-    "contacted",
-    "qualified",
-    "appointment",
-    "showing",
-    "offer",
-    "under_contract",
-    "closed_won",
-)
-WON = "closed_won"
-LOST = "lost"
 
 _STAGE_RULES: tuple[tuple[str, str], ...] = (
     (r"lost|dead|junk|disqualif|not interested|cancel", "lost"),
