@@ -38,12 +38,12 @@ from dealscope.errors import DealScopeError, ValidationFailed
 from dealscope.kit.crypto import add_key, drop_old_keys, load_cipher
 from dealscope.kit.logs import configure_logging
 from dealscope.kit.processes import ChildGroup, ChildSpec, port_in_use, tail, wait_until
-from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
+from dealscope.warehouse.engine import Warehouse, describe_url
 from dealscope.warehouse.migrate import (
     current_revision,
-    ensure_current,
     head_revision,
     new_revision,
+    opened_warehouse,
     upgrade,
 )
 from dealscope.warehouse.pii import reencrypt_contacts
@@ -94,24 +94,13 @@ app.add_typer(keys_app, name="keys")
 # --- the warehouse ---------------------------------------------------------------------
 
 
-@contextmanager
-def _warehouse(settings: Settings, check_schema: bool = True) -> Iterator[Warehouse]:
-    warehouse = open_warehouse(settings.resolved_database_url)
-    try:
-        if check_schema:
-            ensure_current(warehouse)
-        yield warehouse
-    finally:
-        warehouse.close()
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the warehouse schema to this version of DealScope."""
 
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
-    with _warehouse(settings, check_schema=False) as warehouse:
+    with opened_warehouse(settings.resolved_database_url, check_schema=False) as warehouse:
         before = current_revision(warehouse)
         upgrade(warehouse)
         after = current_revision(warehouse)
@@ -126,7 +115,7 @@ def db_current() -> None:
     """Show the warehouse's schema revision and whether it is current."""
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
-    with _warehouse(settings, check_schema=False) as warehouse:
+    with opened_warehouse(settings.resolved_database_url, check_schema=False) as warehouse:
         revision = current_revision(warehouse)
     head = head_revision()
     if revision == head:
@@ -146,7 +135,7 @@ def db_revision(
 
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
-    with _warehouse(settings) as warehouse:
+    with opened_warehouse(settings.resolved_database_url) as warehouse:
         path = new_revision(warehouse, message)
     console.print(f"Wrote the migration {escape(str(path))}; review it before committing.")
 
@@ -162,7 +151,7 @@ def keys_rotate() -> None:
     be removed from it once this has finished."""
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
-    with _warehouse(settings) as warehouse:
+    with opened_warehouse(settings.resolved_database_url) as warehouse:
         during, after = add_key(settings)
         with Progress(
             SpinnerColumn(), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=console
@@ -212,7 +201,9 @@ def serve(
     settings = get_settings()
     host, port = host or settings.api_host, port or settings.api_port
     _require_free_port(host, port, "API", "--port")
-    with _warehouse(settings):  # fail here, in one line, rather than in the server's startup
+    with opened_warehouse(
+        settings.resolved_database_url
+    ):  # fail here, in one line, rather than in the server's startup
         pass
     configure_logging(log_level.value.upper())
     console.print(
@@ -336,7 +327,7 @@ def generate(
     settings = get_settings()
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
     last_day = end.date() if end is not None else _today_utc()
-    with _warehouse(settings) as warehouse:
+    with opened_warehouse(settings.resolved_database_url) as warehouse:
         if not replace and find_tenant(warehouse, tenant) is not None:
             # Say so before spending minutes generating what the loader would refuse.
             raise ValidationFailed(
@@ -355,7 +346,7 @@ _STARTUP_TIMEOUT_SECONDS = 120.0
 def _prepare_demo_warehouse(settings: Settings, leads: int, seed: int) -> list[DemoLogin]:
     """Migrate, generate the demo tenant unless it exists, create the demo users; the logins."""
     console.print(f"Warehouse: {escape(describe_url(settings.resolved_database_url))}")
-    with _warehouse(settings, check_schema=False) as warehouse:
+    with opened_warehouse(settings.resolved_database_url, check_schema=False) as warehouse:
         upgrade(warehouse)
         tenant_id = find_tenant(warehouse, DEMO_TENANT)
         if tenant_id is None:

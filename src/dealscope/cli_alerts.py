@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -25,8 +23,8 @@ from dealscope.alerts.scheduler import Scheduler
 from dealscope.api.scheduling import build_runner, load_alert_settings
 from dealscope.config import get_settings
 from dealscope.errors import Conflict, NotFound
-from dealscope.warehouse.engine import Warehouse, open_warehouse
-from dealscope.warehouse.migrate import ensure_current
+from dealscope.warehouse.engine import Warehouse
+from dealscope.warehouse.migrate import opened_warehouse
 from dealscope.warehouse.schema import tenants
 from dealscope.warehouse.tenancy import TenantScope
 
@@ -34,16 +32,6 @@ console = Console(soft_wrap=True)
 alerts_app = typer.Typer(help="Alert rules and alerts; the scheduler.", no_args_is_help=True)
 
 TenantOption = Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]
-
-
-@contextmanager
-def _warehouse() -> Iterator[Warehouse]:
-    warehouse = open_warehouse(get_settings().resolved_database_url)
-    try:
-        ensure_current(warehouse)
-        yield warehouse
-    finally:
-        warehouse.close()
 
 
 def _tenant_id(warehouse: Warehouse, slug: str) -> int:
@@ -70,7 +58,7 @@ def evaluate_command(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     settings = get_settings()
-    with _warehouse() as warehouse:
+    with opened_warehouse() as warehouse:
         tenant_id = _tenant_id(warehouse, tenant)
         with tenant_lock(warehouse, tenant_id, "alerts") as mine:
             if not mine:
@@ -119,7 +107,7 @@ def list_command(
     statuses = {"active": ACTIVE, "all": STATUSES}.get(status, (status,))
     if not set(statuses) <= set(STATUSES):
         raise typer.BadParameter(f"unknown status {status!r}", param_hint="--status")
-    with _warehouse() as warehouse:
+    with opened_warehouse() as warehouse:
         tenant_id = _tenant_id(warehouse, tenant)
         with warehouse.engine.connect() as connection:
             found = list_alerts(connection, TenantScope(tenant_id), tuple(statuses), limit)
@@ -139,7 +127,7 @@ def list_command(
 def run_scheduler_command() -> None:
     """Run report schedules and alert evaluation in this process until Ctrl-C."""
     settings = get_settings()
-    with _warehouse() as warehouse:
+    with opened_warehouse() as warehouse:
         scheduler = Scheduler(
             build_runner(settings, warehouse),
             tick_seconds=settings.scheduler_tick_seconds,

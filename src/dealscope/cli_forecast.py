@@ -9,8 +9,6 @@ by GET /api/v1/analytics/forecast/accuracy?kind=backtest).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -23,24 +21,12 @@ from dealscope.analytics.forecast_history import ForecastMetric
 from dealscope.analytics.forecast_ledger import record_forecasts
 from dealscope.analytics.sources import Sources
 from dealscope.api.auth import tenants as tenant_service
-from dealscope.config import get_settings
 from dealscope.errors import ValidationFailed
-from dealscope.warehouse.engine import Warehouse, open_warehouse
-from dealscope.warehouse.migrate import ensure_current
+from dealscope.warehouse.migrate import opened_warehouse
 from dealscope.warehouse.tenancy import TenantScope
 
 console = Console(soft_wrap=True)
 forecast_app = typer.Typer(help="Forecast backtests.", no_args_is_help=True)
-
-
-@contextmanager
-def _warehouse() -> Iterator[Warehouse]:
-    warehouse = open_warehouse(get_settings().resolved_database_url)
-    try:
-        ensure_current(warehouse)
-        yield warehouse
-    finally:
-        warehouse.close()
 
 
 def _numbers(text: str, option: str) -> list[int]:
@@ -73,7 +59,7 @@ def backtest(
 ) -> None:
     """Forecast as of past month-ends, compare with what happened, print MAPE, bias and
     P10-P90 coverage by method and horizon."""
-    with _warehouse() as warehouse:
+    with opened_warehouse() as warehouse:
         with warehouse.engine.connect() as connection:
             found = tenant_service.get_tenant_by_slug(connection, tenant)
         end = latest.date() if latest else dt.datetime.now(ZoneInfo(found.timezone)).date()

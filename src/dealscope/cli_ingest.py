@@ -29,7 +29,7 @@ from typer.core import TyperGroup
 from dealscope.cli_ingest_replay import replay
 from dealscope.client import DealScopeClient
 from dealscope.client.ingest_models import ImportRead, ImportRejectedError
-from dealscope.config import Settings, get_settings
+from dealscope.config import get_settings
 from dealscope.errors import ValidationFailed, WarehouseBusy
 from dealscope.ingest.files.mapping import parse_overrides
 from dealscope.ingest.files.service import ImportRejected, ImportResult, import_file
@@ -39,7 +39,7 @@ from dealscope.ingest.fred import DEFAULT_BASE_URL, import_fred_series
 from dealscope.ingest.reso import DEFAULT_PAGE_SIZE, replicate_listings
 from dealscope.kit.crypto import load_cipher
 from dealscope.warehouse.engine import Warehouse, describe_url, open_warehouse
-from dealscope.warehouse.migrate import ensure_current
+from dealscope.warehouse.migrate import ensure_current, opened_warehouse
 from dealscope.warehouse.schema import tenants
 
 console = Console(soft_wrap=True)
@@ -80,16 +80,6 @@ def _tenant_id(warehouse: Warehouse, slug: str | None) -> int:
         if row.slug == slug:
             return int(row.id)
     raise ValidationFailed(f"no tenant {slug!r}")
-
-
-@contextmanager
-def _warehouse(settings: Settings) -> Iterator[Warehouse]:
-    warehouse = open_warehouse(settings.resolved_database_url)
-    try:
-        ensure_current(warehouse)
-        yield warehouse
-    finally:
-        warehouse.close()
 
 
 @contextmanager
@@ -295,7 +285,7 @@ def ingest_mls(
     settings = get_settings()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with (
-        _warehouse(settings) as warehouse,
+        opened_warehouse(settings.resolved_database_url) as warehouse,
         httpx.Client(headers=headers, timeout=60.0) as client,
         _progress_bar("listings") as report,
     ):
@@ -327,7 +317,10 @@ def ingest_fred(
 ) -> None:
     """Fetch FRED series (weekly 30-year mortgage rate by default) into market series."""
     settings = get_settings()
-    with _warehouse(settings) as warehouse, httpx.Client(timeout=60.0) as client:
+    with (
+        opened_warehouse(settings.resolved_database_url) as warehouse,
+        httpx.Client(timeout=60.0) as client,
+    ):
         tenant_id = _tenant_id(warehouse, tenant)
         for series_id in series or ["MORTGAGE30US"]:
             result = import_fred_series(

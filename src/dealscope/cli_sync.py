@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -39,8 +37,7 @@ from dealscope.ingest.ghl.client import GhlClient
 from dealscope.ingest.ghl.cursors import list_cursors
 from dealscope.ingest.ghl.sync import RESOURCES, GhlSync, ResourceResult, SyncReport
 from dealscope.kit.crypto import load_cipher
-from dealscope.warehouse.engine import Warehouse, open_warehouse
-from dealscope.warehouse.migrate import ensure_current
+from dealscope.warehouse.migrate import opened_warehouse
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -61,16 +58,6 @@ class GhlResource(StrEnum):
 
 
 TenantOption = Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]
-
-
-@contextmanager
-def _warehouse() -> Iterator[Warehouse]:
-    warehouse = open_warehouse(get_settings().resolved_database_url)
-    try:
-        ensure_current(warehouse)
-        yield warehouse
-    finally:
-        warehouse.close()
 
 
 class _Bars:
@@ -166,7 +153,7 @@ def sync_ghl(
     credentials = resolve_credentials(settings, tenant, location_id, token, base_url)
     cipher = load_cipher(settings)
     wanted = [r.value for r in resource] if resource else list(RESOURCES)
-    with _warehouse() as warehouse:
+    with opened_warehouse() as warehouse:
         with warehouse.engine.connect() as conn:
             tenant_id = tenant_service.get_tenant_by_slug(conn, tenant).id
         bars = _progress_bars(progress)
@@ -213,7 +200,10 @@ def _cursor_text(cursor: dict[str, Any] | None) -> str:
 @sync_app.command("status")
 def sync_status(tenant: TenantOption) -> None:
     """Where each synced resource of the tenant stands: cursor, last run, outcome."""
-    with _warehouse() as warehouse, warehouse.engine.connect() as conn:
+    with (
+        opened_warehouse() as warehouse,
+        warehouse.engine.connect() as conn,
+    ):
         tenant_id = tenant_service.get_tenant_by_slug(conn, tenant).id
         found = list_cursors(conn, tenant_id, "ghl")
     if not found:

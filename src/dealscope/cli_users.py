@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import pydantic
@@ -23,11 +21,9 @@ from rich.table import Table
 from dealscope.api.auth import tenants as tenant_service
 from dealscope.api.auth import users as user_service
 from dealscope.api.auth.schemas import TenantCreate, UserCreate
-from dealscope.config import get_settings
 from dealscope.errors import ValidationFailed
 from dealscope.kit.roles import Role
-from dealscope.warehouse.engine import Warehouse, open_warehouse
-from dealscope.warehouse.migrate import ensure_current
+from dealscope.warehouse.migrate import opened_warehouse
 from dealscope.warehouse.unit_of_work import unit_of_work
 
 console = Console(soft_wrap=True)
@@ -39,16 +35,6 @@ Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 TenantOption = Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]
 EmailOption = Annotated[str, typer.Option("--email", help="The user's email.")]
-
-
-@contextmanager
-def _warehouse() -> Iterator[Warehouse]:
-    warehouse = open_warehouse(get_settings().resolved_database_url)
-    try:
-        ensure_current(warehouse)
-        yield warehouse
-    finally:
-        warehouse.close()
 
 
 def _now() -> dt.datetime:
@@ -89,7 +75,10 @@ def tenants_add(
     data = _validated(
         TenantCreate, slug=slug, name=name, timezone=timezone, currency=currency.upper()
     )
-    with _warehouse() as warehouse, unit_of_work(warehouse) as uow:
+    with (
+        opened_warehouse() as warehouse,
+        unit_of_work(warehouse) as uow,
+    ):
         tenant = tenant_service.create_tenant(uow, data, _now())
     console.print(
         f"Created tenant '{escape(tenant.slug)}' (id {tenant.id}). Add its first admin with: "
@@ -100,7 +89,10 @@ def tenants_add(
 @tenants_app.command("list")
 def tenants_list() -> None:
     """List the tenants."""
-    with _warehouse() as warehouse, warehouse.engine.connect() as conn:
+    with (
+        opened_warehouse() as warehouse,
+        warehouse.engine.connect() as conn,
+    ):
         found = tenant_service.list_tenants(conn)
     if not found:
         console.print(
@@ -144,7 +136,10 @@ def users_add(
         agent_id=agent_id,
         team_id=team_id,
     )
-    with _warehouse() as warehouse, unit_of_work(warehouse) as uow:
+    with (
+        opened_warehouse() as warehouse,
+        unit_of_work(warehouse) as uow,
+    ):
         tenant_id = tenant_service.get_tenant_by_slug(uow.connection, tenant).id
         user = user_service.create_user(uow, tenant_id, data, _now())
     console.print(
@@ -156,7 +151,10 @@ def users_add(
 @users_app.command("list")
 def users_list(tenant: TenantOption) -> None:
     """List a tenant's users."""
-    with _warehouse() as warehouse, warehouse.engine.connect() as conn:
+    with (
+        opened_warehouse() as warehouse,
+        warehouse.engine.connect() as conn,
+    ):
         tenant_id = tenant_service.get_tenant_by_slug(conn, tenant).id
         found = user_service.list_users(conn, tenant_id)
     table = Table(title=f"Users of {tenant!r}", title_justify="left")
@@ -180,7 +178,10 @@ def users_list(tenant: TenantOption) -> None:
 @users_app.command("disable")
 def users_disable(tenant: TenantOption, email: EmailOption) -> None:
     """Disable a user: no more sign-ins, and their sessions end now."""
-    with _warehouse() as warehouse, unit_of_work(warehouse) as uow:
+    with (
+        opened_warehouse() as warehouse,
+        unit_of_work(warehouse) as uow,
+    ):
         tenant_id = tenant_service.get_tenant_by_slug(uow.connection, tenant).id
         user = user_service.get_user_by_email(uow.connection, tenant_id, email)
         user_service.disable_user(uow, tenant_id, user.id, _now())
@@ -190,7 +191,10 @@ def users_disable(tenant: TenantOption, email: EmailOption) -> None:
 @users_app.command("unlock")
 def users_unlock(tenant: TenantOption, email: EmailOption) -> None:
     """Lift a lockout after failed sign-ins."""
-    with _warehouse() as warehouse, unit_of_work(warehouse) as uow:
+    with (
+        opened_warehouse() as warehouse,
+        unit_of_work(warehouse) as uow,
+    ):
         tenant_id = tenant_service.get_tenant_by_slug(uow.connection, tenant).id
         user = user_service.get_user_by_email(uow.connection, tenant_id, email)
         user_service.unlock_user(uow, tenant_id, user.id)

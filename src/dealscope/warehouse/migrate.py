@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,9 +11,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from dealscope.config import get_settings
 from dealscope.errors import SchemaOutOfDate
 from dealscope.warehouse import alembic_duckdb  # noqa: F401  (registers the duckdb dialect)
-from dealscope.warehouse.engine import Warehouse
+from dealscope.warehouse.engine import Warehouse, open_warehouse
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -69,3 +72,17 @@ def ensure_current(warehouse: Warehouse) -> None:
             f"the warehouse schema is at revision {current or 'none (empty database)'} but this "
             f"version of DealScope needs {head}; run `dealscope db upgrade`"
         )
+
+
+@contextmanager
+def opened_warehouse(url: str | None = None, check_schema: bool = True) -> Iterator[Warehouse]:
+    """The warehouse at `url` (default: the configured one), open for the block and closed
+    after it, checked to be at this code's schema revision unless `check_schema` is false
+    (for `db upgrade` itself)."""
+    warehouse = open_warehouse(url or get_settings().resolved_database_url)
+    try:
+        if check_schema:
+            ensure_current(warehouse)
+        yield warehouse
+    finally:
+        warehouse.close()
