@@ -49,8 +49,9 @@ from dealscope.ingest.ghl.events import (
 )
 from dealscope.ingest.ghl.history import RECORDED_BY_US, Observation, history_rows, rebuild
 from dealscope.ingest.ghl.records import GhlRecords, Outcome
+from dealscope.ingest.ghl.values import text
 from dealscope.kit.crypto import PiiCipher
-from dealscope.warehouse.schema import opportunities, stage_history, stage_observations
+from dealscope.warehouse.schema import contacts, opportunities, stage_history, stage_observations
 from dealscope.warehouse.unit_of_work import UnitOfWork
 
 CONTACT, DEAL, MESSAGE, OTHER = "contact", "deal", "message", "other"
@@ -117,7 +118,72 @@ class _DealState:
     last_stage: str | None = None  # the last stage-history row we recorded
 
 
-class _DealPhase(OpportunityPage):
+class _BatchContacts:
+    """The contacts a batch's deal and message events name, read once after its contact
+    phase, and kept as `GhlRecords.contact_id` would find and write them: a placeholder for
+    one not stored, dated by its earliest mention (those dates written at `flush`)."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: int) -> None:
+        self.uow = uow
+        self.tenant_id = tenant_id
+        self.known: dict[str, list[Any]] = {}  # external id: [id, created_at, placeholder]
+        self.loaded: set[str] = set()
+        self.earlier: dict[int, dt.datetime] = {}
+
+    def load(self, externals: Iterable[str | None]) -> None:
+        wanted = sorted({e for e in externals if e} - self.loaded)
+        if not wanted:
+            return
+        found = self.uow.connection.execute(
+            sa.select(
+                contacts.c.external_id, contacts.c.id, contacts.c.created_at, contacts.c.updated_at
+            ).where(contacts.c.tenant_id == self.tenant_id, contacts.c.external_id.in_(wanted))
+        ).all()
+        for r in found:
+            created = None if r.created_at is None else _utc(r.created_at)
+            self.known[r.external_id] = [int(r.id), created, r.updated_at is None]
+        self.loaded.update(wanted)
+
+    def flush(self) -> None:
+        if not self.earlier:
+            return
+        writes = BulkWrites(self.uow.connection, contacts)
+        for contact_id, at in self.earlier.items():
+            writes.update(contact_id, {"created_at": at})
+        writes.flush()
+        self.earlier.clear()
+
+
+class _KnownContacts(GhlRecords):
+    """`contact_id` from the batch's `_BatchContacts` (the same rows, no query each)."""
+
+    batch_contacts: _BatchContacts
+
+    def contact_id(self, external: Any, at: dt.datetime) -> int:
+        external_id = text(external, 128)
+        known = self.batch_contacts
+        if external_id is None or external_id not in known.loaded:
+            return super().contact_id(external, at)
+        entry = known.known.get(external_id)
+        if entry is None:
+            new_id, _ = self._write(
+                contacts, None, {"external_id": external_id, "source": "other", "created_at": at}
+            )
+            known.known[external_id] = [new_id, at, True]
+            return new_id
+        if entry[2] and entry[1] is not None and at < entry[1]:  # a placeholder dated earlier
+            entry[1] = known.earlier[entry[0]] = at
+        return int(entry[0])
+
+
+def _contact_of(row: Mapping[str, Any]) -> str | None:
+    nested = row.get("contact")
+    return text(
+        row.get("contactId") or (nested.get("id") if isinstance(nested, Mapping) else None), 128
+    )
+
+
+class _DealPhase(_KnownContacts, OpportunityPage):
     """`OpportunityPage` whose deals are written at `flush` (one statement per group of rows),
     and that brings the deals' times and their contacts' activity links in line then, once,
     rather than after each event: both are recomputed from what is stored, so the result is
@@ -256,14 +322,16 @@ class _DealPhase(OpportunityPage):
         links.relink_contacts(self.uow, self.tenant_id, self._relink)
 
 
-class _MessagePhase(MessagePage):
+class _MessagePhase(_KnownContacts, MessagePage):
     """`MessagePage` that also reads the deals of the batch's contacts at once (no deal is
     written while messages are applied, so an activity's deal is picked from them)."""
 
     def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
         super().prefetch(rows)
         self._deal_lists = links.deals_of_contacts(
-            self.uow, self.tenant_id, self._contacts.values()
+            self.uow,
+            self.tenant_id,
+            [*self._contacts.values(), *(e[0] for e in self.batch_contacts.known.values())],
         )
 
     def _deal_at(self, contact_id: int, at: dt.datetime) -> int | None:
@@ -310,6 +378,8 @@ def apply_batch(
         page._agents = shared._agents
         page._stages = shared._stages
         page._pipeline_names = shared._pipeline_names
+        if isinstance(page, _KnownContacts):
+            page.batch_contacts = known_contacts
         rows = [dict(record) for _, record in batch]
         if isinstance(page, ContactPage):
             page.prefetch(i for i in (_text_id(r.get("id")) for r in rows) if i)
@@ -319,7 +389,10 @@ def apply_batch(
         page.flush()
 
     phase(CONTACT, lambda: ContactPage(uow, tenant_id, cipher, "webhook"))
+    known_contacts = _BatchContacts(uow, tenant_id)
+    known_contacts.load(_contact_of(record) for _, record in phases[DEAL] + phases[MESSAGE])
     phase(DEAL, lambda: _DealPhase(uow, tenant_id, cipher))
     phase(MESSAGE, lambda: _MessagePhase(uow, tenant_id, cipher, "webhook"))
+    known_contacts.flush()  # before other events read contacts one by one
     run(shared, phases[OTHER])
     return {event.id: outcomes[event.id] for event in events}
