@@ -180,9 +180,11 @@ def test_redis_keys_live_under_the_prefix_and_expire_with_the_window(
 
     assert keys == [
         f"{prefix}:LIMITER/api/user:9/10/60/second",
-        f"{prefix}:LIMITER/webhook/tenant:acme/10/60/second",
+        # the sliding-window counter's key, hash-tagged for Redis Cluster; it also holds the
+        # previous window's count, so it lives two windows
+        f"{prefix}:{{LIMITER/webhook/tenant:acme/10/60/second}}",
     ]
-    assert all(0 < ttl <= 60 for ttl in ttls), ttls
+    assert 0 < ttls[0] <= 60 and 0 < ttls[1] <= 120, ttls
 
 
 def test_an_unreachable_redis_lets_requests_through(free_port: Callable[[], int]) -> None:

@@ -21,7 +21,13 @@ import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import (
+    MovingWindowRateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+from limits.strategies import (
+    RateLimiter as Strategy,
+)
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -105,7 +111,11 @@ class RateLimiter:
         tenant_limits: Callable[[int], int | None] | None = None,
         window_seconds: int = 60,
     ) -> None:
+        # People: the exact moving window (a timestamp per hit, few hits). Webhooks: the
+        # sliding-window counter (two counters, weighted), since an exact window of a
+        # flood's thousands of hits per minute costs a scan on every delivery.
         self._strategy = MovingWindowRateLimiter(storage)
+        self._webhook_strategy = SlidingWindowCounterRateLimiter(storage)
         self._default_limit = default_limit
         self._webhook_limit = webhook_limit
         self._tenant_limits = tenant_limits
@@ -134,17 +144,23 @@ class RateLimiter:
         """Count one request of `principal`; raise `RateLimited` when it is over its limit.
 
         Blocking (Redis round trips): call it from a sync dependency or a worker thread."""
-        return self._hit(request, self.limit_for(principal), "api", principal.subject)
+        return self._hit(
+            request, self._strategy, self.limit_for(principal), "api", principal.subject
+        )
 
     def check_webhook(self, request: Request, tenant_key: str) -> RateLimitStatus | None:
         """Count one webhook delivery for the tenant named by `tenant_key`."""
-        return self._hit(request, self._webhook_limit, "webhook", tenant_key)
+        return self._hit(
+            request, self._webhook_strategy, self._webhook_limit, "webhook", tenant_key
+        )
 
-    def _hit(self, request: Request, limit: int, *identity: str) -> RateLimitStatus | None:
+    def _hit(
+        self, request: Request, strategy: Strategy, limit: int, *identity: str
+    ) -> RateLimitStatus | None:
         item = RateLimitItemPerSecond(limit, self._window_seconds)
         try:
-            allowed = self._strategy.hit(item, *identity)
-            status = self._status(item, *identity)
+            allowed = strategy.hit(item, *identity)
+            status = self._status(strategy, item, *identity)
         except StorageError as exc:
             log.warning(
                 "ratelimit.store_unavailable", error=str(exc.storage_error), caller=identity[-1]
@@ -155,8 +171,9 @@ class RateLimiter:
             raise RateLimited(max(1, status.reset_after_seconds), limit, window=self._window_name())
         return status
 
-    def _status(self, item: RateLimitItem, *identity: str) -> RateLimitStatus:
-        reset_at, remaining = self._strategy.get_window_stats(item, *identity)
+    @staticmethod
+    def _status(strategy: Strategy, item: RateLimitItem, *identity: str) -> RateLimitStatus:
+        reset_at, remaining = strategy.get_window_stats(item, *identity)
         return RateLimitStatus(
             limit=item.amount,
             remaining=max(0, remaining),
