@@ -12,16 +12,20 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+import ibis
 import pandas as pd
 
-from dealscope.analytics.funnel_walk import FunnelOrder, entries_by_deal, walk_all
-from dealscope.analytics.leadframes import build_leads, load_history, load_leads
-from dealscope.analytics.observation import Observation
+from dealscope.analytics.funnel_walk import CohortWindow, FunnelOrder, cohorts
+from dealscope.analytics.observation import Observation, local_midnight_utc
 from dealscope.analytics.sources import Sources
 from dealscope.analytics.stages import stage_index
 from dealscope.analytics.stats import quantile, ratio, two_proportion_z_test
 from dealscope.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 HISTORY_PERIODS = 3  # a step's conversion is compared with this many periods before
 HISTOGRAM_EDGES_DAYS = (0, 1, 3, 7, 14, 30, 60, 90, 180, 365)
@@ -156,9 +160,17 @@ def parse_segment(text: str) -> tuple[str, str]:
     return kind, value
 
 
-def compute_steps(reached: pd.Series, steps: Sequence[str]) -> list[FunnelStep]:
-    """Counts per step from each deal's number of steps reached, with conversions."""
-    counts = [int((reached >= k + 1).sum()) for k in range(len(steps))]
+def compute_steps(
+    reached: pd.Series, steps: Sequence[str], weights: pd.Series | None = None
+) -> list[FunnelStep]:
+    """Counts per step from each deal's number of steps reached (or, with `weights`, from
+    how many deals reached each number), with conversions."""
+    counts = [
+        int((reached >= k + 1).sum())
+        if weights is None
+        else int(weights[(reached >= k + 1).to_numpy()].sum())
+        for k in range(len(steps))
+    ]
     return [
         FunnelStep(
             step,
@@ -189,28 +201,19 @@ def compute_time_to_convert(days: pd.Series, window_days: int) -> TimeToConvert:
     )
 
 
-def _segment_keys(cohort: pd.DataFrame, kind: FunnelBreakdown, obs: Observation) -> pd.Series:
-    if kind == FunnelBreakdown.SOURCE:
-        return cohort["source"]
-    if kind == FunnelBreakdown.AGENT:
-        return cohort["agent_id"]
-    return obs.local_dates(cohort["t1"]).map(lambda d: f"{d:%Y-%m}")
-
-
 def compute_breakdown(
-    cohort: pd.DataFrame, steps: Sequence[str], kind: FunnelBreakdown, obs: Observation
+    cohort: pd.DataFrame, steps: Sequence[str], kind: FunnelBreakdown
 ) -> list[FunnelSegment]:
-    """The funnel per source, agent or month of entering step 1."""
-    keys = _segment_keys(cohort, kind, obs)
+    """The funnel per source, agent or month of entering step 1, from counts of deals
+    (column n) by `kind` and steps reached."""
     result = []
-    for key, part in cohort.groupby(keys, dropna=True, sort=True):
-        funnel = compute_steps(part["reached"], steps)
+    for key, part in cohort.groupby(kind.value, dropna=True, sort=True):
+        funnel = compute_steps(part["reached"], steps, part["n"])
         converted = funnel[-1].leads
         agent_id = int(str(key)) if kind == FunnelBreakdown.AGENT else None
+        leads = funnel[0].leads
         result.append(
-            FunnelSegment(
-                str(key), len(part), converted, ratio(converted, len(part)), funnel, agent_id
-            )
+            FunnelSegment(str(key), leads, converted, ratio(converted, leads), funnel, agent_id)
         )
     if kind == FunnelBreakdown.MONTH:
         return result
@@ -251,16 +254,18 @@ def compute_bottleneck(
 def _rate(cohort: pd.DataFrame, segment: str, last: int) -> SegmentRate:
     kind, value = parse_segment(segment)
     if kind == "source":
-        part = cohort[cohort["source"] == value]
+        part = cohort[(cohort["source"] == value).to_numpy()]
     else:
-        part = cohort[cohort["agent_id"].eq(int(value)).fillna(False)]
-    converted = int((part["reached"] >= last).sum())
-    return SegmentRate(segment, len(part), converted, ratio(converted, len(part)))
+        part = cohort[cohort["agent"].eq(int(value)).fillna(False).to_numpy()]
+    leads = int(part["n"].sum())
+    converted = int(part.loc[(part["reached"] >= last).to_numpy(), "n"].sum())
+    return SegmentRate(segment, leads, converted, ratio(converted, leads))
 
 
 def compute_comparison(cohort: pd.DataFrame, query: FunnelQuery) -> Comparison | None:
     """Overall conversion (step 1 -> last step) of two segments, with a two-proportion
-    z-test; None when no comparison was asked for."""
+    z-test; None when no comparison was asked for. `cohort` counts deals (column n) by
+    source, agent and steps reached."""
     if query.segment_a is None or query.segment_b is None:
         return None
     last = len(query.steps)
@@ -274,34 +279,70 @@ def compute_comparison(cohort: pd.DataFrame, query: FunnelQuery) -> Comparison |
     )
 
 
+def _month_key(t1: ir.TimestampValue, observation: Observation) -> ir.StringValue:
+    """The month (YYYY-MM, tenant's zone) of instants in the observation's period."""
+    period = observation.period
+    first, branches = dt.date(period.start.year, period.start.month, 1), []
+    while first <= period.last_day:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        bound = local_midnight_utc(following, observation.zone)
+        branches.append((t1 < bound, ibis.literal(f"{first:%Y-%m}")))
+        first = following
+    return ibis.cases(*branches, else_=ibis.null()).cast("string")
+
+
+def _counts(
+    sources: Sources, cohort: ir.Table, query: FunnelQuery, observation: Observation
+) -> pd.DataFrame:
+    """Deals (n) by period and steps reached; for the observed period (0) also by the
+    keys the breakdown and the comparison need (source, agent, month; NULL otherwise)."""
+    wanted = {query.breakdown.value} if query.breakdown else set()
+    for segment in (query.segment_a, query.segment_b):
+        if segment is not None:
+            wanted.add(parse_segment(segment)[0])
+    keys = {
+        "source": cohort.source,
+        "agent": cohort.agent_id,
+        "month": _month_key(cohort.t1, observation),
+    }
+    extra = {
+        name: ibis.ifelse(cohort.period == 0, value, ibis.null(value.type()))
+        for name, value in keys.items()
+        if name in wanted
+    }
+    expr = cohort.mutate(**extra).group_by(["period", "reached", *extra]).agg(n=ibis._.count())
+    frame = sources.frame(expr)
+    if "agent" in frame:
+        frame["agent"] = frame["agent"].astype("Int64")
+    return frame
+
+
+def _convert_days(sources: Sources, cohort: ir.Table, steps: Sequence[str]) -> pd.Series:
+    """Days from step 1 to the last step of the observed period's converted deals."""
+    done = cohort.filter(cohort.period == 0, cohort.reached == len(steps))
+    frame = sources.frame(done.select("t1", "finished"))
+    t1 = pd.to_datetime(frame["t1"], utc=True)
+    finished = pd.to_datetime(frame["finished"], utc=True)
+    return ((finished - t1).dt.total_seconds() / 86400.0).astype(float)
+
+
 def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuery) -> FunnelReport:
-    """The funnel dashboard for `observation` over the scoped `sources`."""
+    """The funnel dashboard for `observation` over the scoped `sources`: the observed
+    period's cohort and the HISTORY_PERIODS before it are walked in one query."""
     steps = query.steps
-    window = dt.timedelta(days=query.window_days)
-    earlier = [observation.shifted(p) for p in range(1, HISTORY_PERIODS + 1)]
-    history_table = sources.table("stage_history")
-    entered = history_table.filter(
-        history_table.to_stage == steps[0],
-        history_table.changed_at >= earlier[-1].start_utc,
-        history_table.changed_at < observation.end_utc,
-    )
-    deals_expr = build_leads(sources, observation.cutoff_utc)
-    deals_expr = deals_expr.filter(deals_expr.opportunity_id.isin(entered.opportunity_id))
-    deals = load_leads(sources, deals_expr)
-    # The walk reads only entries into the steps' stages: load no other moves.
-    entries = entries_by_deal(load_history(sources, deals_expr, observation.cutoff_utc, steps))
+    observations = [observation] + [observation.shifted(p) for p in range(1, HISTORY_PERIODS + 1)]
+    windows = [CohortWindow(o.start_utc, o.end_utc, o.cutoff_utc) for o in observations]
+    cohort = cohorts(sources, steps, dt.timedelta(days=query.window_days), query.order, windows)
+    counts = _counts(sources, cohort, query, observation)
 
-    def cohort_of(obs: Observation) -> pd.DataFrame:
-        return walk_all(
-            deals, entries, steps, window, query.order, obs.start_utc, obs.end_utc, obs.cutoff_utc
-        )
+    def funnel_of(period: int) -> list[FunnelStep]:
+        part = counts[(counts["period"] == period).to_numpy()]
+        return compute_steps(part["reached"], steps, part["n"])
 
-    cohort = cohort_of(observation)
-    funnel = compute_steps(cohort["reached"], steps)
-    past = [compute_steps(cohort_of(obs)["reached"], steps) for obs in earlier]
-    breakdown = (
-        compute_breakdown(cohort, steps, query.breakdown, observation) if query.breakdown else []
-    )
+    funnel = funnel_of(0)
+    past = [funnel_of(p) for p in range(1, HISTORY_PERIODS + 1)]
+    current = counts[(counts["period"] == 0).to_numpy()]
+    breakdown = compute_breakdown(current, steps, query.breakdown) if query.breakdown else []
     return FunnelReport(
         period_start=observation.period.start,
         period_end=observation.period.last_day,
@@ -311,7 +352,9 @@ def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuer
         order=query.order,
         steps=funnel,
         breakdown=breakdown,
-        time_to_convert=compute_time_to_convert(cohort["convert_days"], query.window_days),
+        time_to_convert=compute_time_to_convert(
+            _convert_days(sources, cohort, steps), query.window_days
+        ),
         bottleneck=compute_bottleneck(funnel, past, HISTORY_PERIODS),
-        comparison=compute_comparison(cohort, query),
+        comparison=compute_comparison(current, query),
     )

@@ -8,15 +8,28 @@ A deal enters the funnel when it first enters step 1 (t1). Within the conversion
 Either way a deal counted for step k is counted for every step before it, so counts never
 increase along the funnel. Step entries are stage_history rows into that stage; a skipped
 stage is not entered.
+
+`walk` states the rules for one deal in Python; `cohorts` applies the same rules to every
+deal in the database (an Ibis expression), so only per-deal results of a few columns, or
+their aggregates, leave it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+import ibis
 import pandas as pd
+
+from dealscope.analytics.leadframes import build_leads
+from dealscope.analytics.sources import Sources
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 Entries = dict[str, list[pd.Timestamp]]
 
@@ -24,16 +37,6 @@ Entries = dict[str, list[pd.Timestamp]]
 class FunnelOrder(StrEnum):
     STRICT = "strict"
     ANY = "any"
-
-
-def entries_by_deal(history: pd.DataFrame) -> dict[int, Entries]:
-    """For each deal, the times it entered each stage, earliest first."""
-    result: dict[int, Entries] = {}
-    for deal, stage, at in zip(
-        history["opportunity_id"], history["to_stage"], history["changed_at"], strict=True
-    ):
-        result.setdefault(int(deal), {}).setdefault(str(stage), []).append(at)
-    return result
 
 
 def walk(
@@ -60,26 +63,105 @@ def walk(
     return reached, days
 
 
-def walk_all(
-    deals: pd.DataFrame,
-    entries: dict[int, Entries],
+@dataclass(frozen=True)
+class CohortWindow:
+    """One period's cohort: deals whose first entry into step 1 lies in `[start, end)`,
+    walked up to `cutoff` (its observation's end of `as_of`)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    cutoff: dt.datetime
+
+
+def _which(
+    t1: ir.TimestampValue, windows: Sequence[CohortWindow], values: Sequence[object]
+) -> ir.Value:
+    """values[i] for a deal whose t1 lies in windows[i]; NULL in none."""
+    return ibis.cases(
+        *[
+            ((t1 >= w.start) & (t1 < w.end), ibis.literal(v))
+            for w, v in zip(windows, values, strict=True)
+        ],
+        else_=ibis.null(),
+    )
+
+
+def cohorts(
+    sources: Sources,
     steps: Sequence[str],
     window: dt.timedelta,
     order: FunnelOrder,
-    start: dt.datetime,
-    end: dt.datetime,
-    cutoff: dt.datetime,
-) -> pd.DataFrame:
-    """The deals of `deals` whose first entry into step 1 lies in `[start, end)`, with
-    columns t1, reached (1..len(steps)) and convert_days (None unless all steps reached)."""
-    lo, hi, stop = pd.Timestamp(start), pd.Timestamp(end), pd.Timestamp(cutoff)
-    rows = []
-    for deal in deals["opportunity_id"]:
-        own = entries.get(int(deal), {})
-        firsts = own.get(steps[0])
-        if not firsts or not lo <= firsts[0] < hi:
-            continue
-        reached, days = walk(own, steps, window, order, stop)
-        rows.append((int(deal), firsts[0], reached, days))
-    walked = pd.DataFrame(rows, columns=["opportunity_id", "t1", "reached", "convert_days"])
-    return deals.merge(walked, on="opportunity_id", how="inner")
+    windows: Sequence[CohortWindow],
+) -> ir.Table:
+    """The deals of the cohorts of `windows` (disjoint periods; the last cut-off is the
+    latest), walked through `steps` as `walk` does, in the database. Columns:
+    opportunity_id, source ("unknown" when none), agent_id, period (index into `windows`),
+    t1, reached (1..len(steps)) and finished (the moment the last step was completed, NULL
+    unless all were reached)."""
+    cutoff = max(w.cutoff for w in windows)
+    deals = build_leads(sources, cutoff)
+    history = sources.table("stage_history")
+    entries = history.filter(
+        history.changed_at < cutoff,
+        history.to_stage.isin(list(steps)),
+        history.opportunity_id.isin(deals.opportunity_id),
+    ).select("opportunity_id", "to_stage", "changed_at")
+    firsts = (
+        entries.filter(entries.to_stage == steps[0])
+        .group_by("opportunity_id")
+        .agg(t1=entries.changed_at.min())
+    )
+    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    firsts = firsts.filter(
+        firsts.t1 >= lo,
+        firsts.t1 < hi,
+        _which(firsts.t1, windows, range(len(windows))).notnull(),
+    )
+    chain = firsts.select(
+        "opportunity_id",
+        "t1",
+        deadline=ibis.least(
+            firsts.t1 + ibis.interval(seconds=int(window.total_seconds())),
+            _which(firsts.t1, windows, [w.cutoff for w in windows]),
+        ),
+        reached=ibis.literal(1),
+        at=firsts.t1,  # when the last step reached was entered
+        latest=firsts.t1,  # the latest entry among the steps reached
+    )
+    # One step at a time: a deal that reached the step before looks for its earliest entry
+    # into this step in the window (strict: not before the step before; any: not before
+    # t1). Each step reads only the one before, so the query grows linearly with steps.
+    for k, step in enumerate(steps[1:], start=2):
+        into = entries.filter(entries.to_stage == step).select(
+            deal=entries.opportunity_id, entry=entries.changed_at
+        )
+        earliest = chain.at if order == FunnelOrder.STRICT else chain.t1
+        joined = chain.left_join(
+            into,
+            [
+                chain.opportunity_id == into.deal,
+                chain.reached == k - 1,
+                into.entry >= earliest,
+                into.entry <= chain.deadline,
+            ],
+        )
+        grouped = joined.group_by(list(chain.columns)).agg(hit=joined.entry.min())
+        found = grouped.hit.notnull()
+        chain = grouped.select(
+            "opportunity_id",
+            "t1",
+            "deadline",
+            reached=ibis.ifelse(found, k, grouped.reached),
+            at=ibis.ifelse(found, grouped.hit, grouped.at),
+            latest=ibis.ifelse(found, ibis.greatest(grouped.latest, grouped.hit), grouped.latest),
+        )
+    walked = chain.inner_join(deals, "opportunity_id")
+    return walked.select(
+        "opportunity_id",
+        "agent_id",
+        "t1",
+        "reached",
+        source=walked.source.fill_null("unknown"),
+        period=_which(walked.t1, windows, range(len(windows))),
+        finished=ibis.ifelse(walked.reached == len(steps), walked.latest, ibis.null()),
+    )
