@@ -295,21 +295,28 @@ def _counts(
     sources: Sources, cohort: ir.Table, query: FunnelQuery, observation: Observation
 ) -> pd.DataFrame:
     """Deals (n) by period and steps reached; for the observed period (0) also by the
-    keys the breakdown and the comparison need (source, agent, month; NULL otherwise)."""
+    keys the breakdown and the comparison need (source, agent, month; NULL otherwise),
+    and, for its deals that reached the last step, by their t1 and finished times (one
+    query, so the walk runs once: the converted deals are the only rows fetched one by
+    one, for exact quantiles of the time to convert)."""
     wanted = {query.breakdown.value} if query.breakdown else set()
     for segment in (query.segment_a, query.segment_b):
         if segment is not None:
             wanted.add(parse_segment(segment)[0])
-    keys = {
+    current = cohort.period == 0
+    keys: dict[str, ir.Value] = {
         "source": cohort.source,
         "agent": cohort.agent_id,
         "month": _month_key(cohort.t1, observation),
     }
     extra = {
-        name: ibis.ifelse(cohort.period == 0, value, ibis.null(value.type()))
+        name: ibis.ifelse(current, value, ibis.null(value.type()))
         for name, value in keys.items()
         if name in wanted
     }
+    converted = current & (cohort.reached == len(query.steps))
+    extra["started"] = ibis.ifelse(converted, cohort.t1, ibis.null(cohort.t1.type()))
+    extra["finished"] = ibis.ifelse(converted, cohort.finished, ibis.null(cohort.t1.type()))
     expr = cohort.mutate(**extra).group_by(["period", "reached", *extra]).agg(n=ibis._.count())
     frame = sources.frame(expr)
     if "agent" in frame:
@@ -317,13 +324,13 @@ def _counts(
     return frame
 
 
-def _convert_days(sources: Sources, cohort: ir.Table, steps: Sequence[str]) -> pd.Series:
+def _convert_days(counts: pd.DataFrame) -> pd.Series:
     """Days from step 1 to the last step of the observed period's converted deals."""
-    done = cohort.filter(cohort.period == 0, cohort.reached == len(steps))
-    frame = sources.frame(done.select("t1", "finished"))
-    t1 = pd.to_datetime(frame["t1"], utc=True)
-    finished = pd.to_datetime(frame["finished"], utc=True)
-    return ((finished - t1).dt.total_seconds() / 86400.0).astype(float)
+    done = counts[counts["finished"].notna().to_numpy()]
+    started = pd.to_datetime(done["started"], utc=True)
+    finished = pd.to_datetime(done["finished"], utc=True)
+    days = (finished - started).dt.total_seconds() / 86400.0
+    return days.repeat(done["n"].astype(int).tolist()).astype(float).reset_index(drop=True)
 
 
 def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuery) -> FunnelReport:
@@ -352,9 +359,7 @@ def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuer
         order=query.order,
         steps=funnel,
         breakdown=breakdown,
-        time_to_convert=compute_time_to_convert(
-            _convert_days(sources, cohort, steps), query.window_days
-        ),
+        time_to_convert=compute_time_to_convert(_convert_days(counts), query.window_days),
         bottleneck=compute_bottleneck(funnel, past, HISTORY_PERIODS),
         comparison=compute_comparison(current, query),
     )
