@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import ibis
 import pandas as pd
 
-from dealscope.analytics.journeys import days_between, lookup, moves, stage_at
+from dealscope.analytics.journeys import lookup, stage_at
 from dealscope.analytics.leadframes import build_leads, load_activities, load_history, load_leads
 from dealscope.analytics.observation import Observation, local_midnight_utc
 from dealscope.analytics.sources import Sources
 from dealscope.analytics.stages import PIPELINE_STAGES, STAGE_INDEX, WON
-from dealscope.analytics.stats import quantile, ratio
+from dealscope.analytics.stats import ratio
 
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7", 0, 7),
@@ -57,7 +58,8 @@ class Heatmap:
 def compute_velocity(sources: Sources, observation: Observation) -> list[StageVelocity]:
     """Days spent in each stage, measured on every stage exit that happened in the period:
     the time from entering the stage (one stage_history row) to leaving it (the deal's
-    next row). Median and 90th percentile, in fractional days."""
+    next row). Median and 90th percentile (linear interpolation), in fractional days,
+    aggregated in the database."""
     history_table = sources.table("stage_history")
     moved = history_table.filter(
         history_table.changed_at >= observation.start_utc,
@@ -65,16 +67,39 @@ def compute_velocity(sources: Sources, observation: Observation) -> list[StageVe
     )
     deals = build_leads(sources, observation.cutoff_utc)
     deals = deals.filter(deals.opportunity_id.isin(moved.opportunity_id))
-    pairs = moves(load_history(sources, deals, observation.end_utc))
-    pairs = pairs[pairs["left_at"] >= pd.Timestamp(observation.start_utc)]
-    days = days_between(pairs["entered_at"], pairs["left_at"])
-    result = []
-    for stage in PIPELINE_STAGES:
-        if stage == WON:
-            continue
-        spent = days[pairs["from_stage"] == stage]
-        result.append(StageVelocity(stage, len(spent), quantile(spent, 0.5), quantile(spent, 0.9)))
-    return result
+    history = history_table.filter(
+        history_table.opportunity_id.isin(deals.opportunity_id),
+        history_table.changed_at < observation.end_utc,
+    )
+    deal = ibis.window(group_by=history.opportunity_id, order_by=[history.changed_at, history.id])
+    pairs = history.select(
+        from_stage=history.to_stage.lag().over(deal),
+        entered_at=history.changed_at.lag().over(deal),
+        left_at=history.changed_at,
+    )
+    pairs = pairs.filter(pairs.from_stage.notnull(), pairs.left_at >= observation.start_utc)
+    days = pairs.left_at.delta(pairs.entered_at, unit="microsecond") / 86_400_000_000.0
+    frame = sources.frame(
+        pairs.group_by("from_stage").agg(
+            exits=ibis._.count(), median=days.quantile(0.5), p90=days.quantile(0.9)
+        )
+    )
+    spent = {
+        str(stage): (int(exits), _days(median), _days(p90))
+        for stage, exits, median, p90 in zip(
+            frame["from_stage"], frame["exits"], frame["median"], frame["p90"], strict=True
+        )
+    }
+    return [
+        StageVelocity(stage, *spent.get(stage, (0, None, None)))
+        for stage in PIPELINE_STAGES
+        if stage != WON
+    ]
+
+
+def _days(value: float | None) -> float | None:
+    """A quantile from the database (NULL, or NaN in pandas, when there is none)."""
+    return None if value is None or value != value else float(value)
 
 
 def open_pipeline(sources: Sources, observation: Observation) -> pd.DataFrame:
