@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import ibis
 import pandas as pd
 
 from dealscope.analytics import pipeline_health as health
-from dealscope.analytics.journeys import furthest_stage, lost_ids, moves
-from dealscope.analytics.leadframes import build_leads, load_activities, load_history, load_leads
+from dealscope.analytics.leadframes import build_leads, load_activities, load_leads
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import Grain, buckets, grain_start
 from dealscope.analytics.sources import Sources
 from dealscope.analytics.stages import LOST, PIPELINE_STAGES, STAGE_INDEX, WON
 from dealscope.analytics.stats import ratio
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 
 @dataclass(frozen=True)
@@ -167,18 +171,54 @@ def compute_drop_off(furthest: pd.Series, lost: pd.Series) -> list[DropOff]:
     return result
 
 
-def compute_flows(history: pd.DataFrame) -> list[Flow]:
-    """Counts of stage moves from -> to (including moves to "lost"), for a Sankey chart."""
-    pairs = moves(history)
-    if pairs.empty:
-        return []
-    counts = pairs.groupby(["from_stage", "to_stage"]).size().reset_index(name="n")
+def compute_flows(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> list[Flow]:
+    """Counts of stage moves from -> to (including moves to "lost") made by the deals of
+    `cohort` before `cutoff`, for a Sankey chart: each stage_history row paired with the
+    deal's row before it (a deal's first row, its arrival, is no move), counted in the
+    database."""
+    table = sources.table("stage_history")
+    history = table.filter(
+        table.opportunity_id.isin(cohort.opportunity_id), table.changed_at < cutoff
+    )
+    deal = ibis.window(group_by=history.opportunity_id, order_by=[history.changed_at, history.id])
+    pairs = history.select(from_stage=history.to_stage.lag().over(deal), to_stage=history.to_stage)
+    pairs = pairs.filter(pairs.from_stage.notnull())
+    counts = sources.frame(pairs.group_by("from_stage", "to_stage").agg(n=ibis._.count()))
     order = {**STAGE_INDEX, LOST: len(PIPELINE_STAGES)}
     flows = [
         Flow(str(f), str(t), int(n))
         for f, t, n in zip(counts["from_stage"], counts["to_stage"], counts["n"], strict=True)
     ]
-    return sorted(flows, key=lambda x: (order.get(x.from_stage, 99), order.get(x.to_stage, 99)))
+    return sorted(
+        flows,
+        key=lambda x: (
+            order.get(x.from_stage, 99),
+            order.get(x.to_stage, 99),
+            x.from_stage,
+            x.to_stage,
+        ),
+    )
+
+
+def _with_progress(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> ir.Table:
+    """`cohort` with, per deal, `furthest` (the index in PIPELINE_STAGES of the furthest
+    stage it entered before `cutoff`; 0, "new", without history: a deal that reached
+    "offer" counts as having reached every stage before it) and `lost` (1 when it moved
+    to "lost"), aggregated in the database."""
+    table = sources.table("stage_history")
+    history = table.filter(
+        table.opportunity_id.isin(cohort.opportunity_id), table.changed_at < cutoff
+    )
+    index = history.to_stage.cases(*STAGE_INDEX.items(), else_=ibis.null("int64"))
+    progress = history.group_by("opportunity_id").agg(
+        furthest=index.max(), lost=ibis.ifelse(history.to_stage == LOST, 1, 0).max()
+    )
+    joined = cohort.left_join(progress, "opportunity_id")
+    return joined.select(
+        *[cohort[c] for c in cohort.columns],
+        furthest=joined.furthest.fill_null(0),
+        lost=joined.lost.fill_null(0),
+    )
 
 
 def compute_pipeline(
@@ -188,11 +228,10 @@ def compute_pipeline(
     grain = grain or default_grain(observation.period.days)
     cutoff = observation.cutoff_utc
     cohort_expr = build_leads(sources, observation.end_utc, observation.start_utc)
-    cohort = load_leads(sources, cohort_expr)
-    history = load_history(sources, cohort_expr, cutoff)
-    furthest = furthest_stage(cohort, history)
+    cohort = load_leads(sources, _with_progress(sources, cohort_expr, cutoff))
+    furthest = cohort["furthest"].astype(int)
     won = furthest == STAGE_INDEX[WON]
-    lost = cohort["opportunity_id"].isin(lost_ids(history))
+    lost = cohort["lost"].astype(int) == 1
     by_source, by_agent, by_month = compute_conversions(cohort, won, observation)
     outbound = load_activities(
         sources, observation.start_utc, observation.end_utc, direction="outbound"
@@ -214,7 +253,7 @@ def compute_pipeline(
         conversion_by_agent=by_agent,
         conversion_by_month=by_month,
         drop_off=compute_drop_off(furthest, lost),
-        flows=compute_flows(history),
+        flows=compute_flows(sources, cohort_expr, cutoff),
         arrivals_heatmap=health.compute_heatmap(cohort["created_at"], observation),
         outbound_heatmap=health.compute_heatmap(outbound["occurred_at"], observation),
     )
