@@ -17,7 +17,7 @@ import ibis
 import pandas as pd
 
 from dealscope.analytics import pipeline_health as health
-from dealscope.analytics.leadframes import build_leads, load_activities, load_leads
+from dealscope.analytics.leadframes import build_leads, load_leads
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import Grain, buckets, grain_start
 from dealscope.analytics.sources import Sources
@@ -233,9 +233,6 @@ def compute_pipeline(
     won = furthest == STAGE_INDEX[WON]
     lost = cohort["lost"].astype(int) == 1
     by_source, by_agent, by_month = compute_conversions(cohort, won, observation)
-    outbound = load_activities(
-        sources, observation.start_utc, observation.end_utc, direction="outbound"
-    )
     pipeline = health.open_pipeline(sources, observation)
     return PipelineReport(
         period_start=observation.period.start,
@@ -255,5 +252,5 @@ def compute_pipeline(
         drop_off=compute_drop_off(furthest, lost),
         flows=compute_flows(sources, cohort_expr, cutoff),
         arrivals_heatmap=health.compute_heatmap(cohort["created_at"], observation),
-        outbound_heatmap=health.compute_heatmap(outbound["occurred_at"], observation),
+        outbound_heatmap=health.outbound_heatmap(sources, observation),
     )

@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from dealscope.analytics.journeys import lookup, stage_at
@@ -157,10 +158,37 @@ def compute_temperature(pipeline: pd.DataFrame) -> list[Share]:
     return _shares(counts)
 
 
-def compute_heatmap(instants: pd.Series, observation: Observation) -> Heatmap:
-    """Counts of `instants` by local day of week (Monday first) and hour."""
-    counts = [[0] * 24 for _ in range(7)]
+def compute_heatmap(
+    instants: pd.Series, observation: Observation, weights: pd.Series | None = None
+) -> Heatmap:
+    """Counts of `instants` (each counting `weights` times when given) by local day of
+    week (Monday first) and hour."""
+    counts = np.zeros((7, 24), dtype=np.int64)
     local = observation.local(instants)
-    for day, hour in zip(local.dt.day_of_week, local.dt.hour, strict=True):
-        counts[int(day)][int(hour)] += 1
-    return Heatmap(total=len(instants), counts=counts)
+    times = np.ones(len(local), dtype=np.int64) if weights is None else weights.to_numpy()
+    np.add.at(
+        counts,
+        (local.dt.day_of_week.to_numpy(dtype=np.int64), local.dt.hour.to_numpy(dtype=np.int64)),
+        times.astype(np.int64),
+    )
+    return Heatmap(total=int(times.sum()), counts=[[int(c) for c in row] for row in counts])
+
+
+def outbound_heatmap(sources: Sources, observation: Observation) -> Heatmap:
+    """Outbound activities of the period by local day of week and hour, counted in the
+    database by quarter hour (every time zone's offset is a whole number of quarter
+    hours, so all instants of one fall on the same local day and hour)."""
+    table = sources.table("activities")
+    rows = table.filter(
+        table.occurred_at >= observation.start_utc,
+        table.occurred_at < observation.end_utc,
+        table.direction == "outbound",
+    )
+    quarter = (rows.occurred_at.minute() // 15).cast("int64")
+    counts = sources.frame(
+        rows.group_by(hour=rows.occurred_at.truncate("h"), quarter=quarter).agg(n=ibis._.count())
+    )
+    starts = pd.to_datetime(counts["hour"], utc=True) + pd.to_timedelta(
+        counts["quarter"].astype("int64") * 15, unit="min"
+    )
+    return compute_heatmap(starts, observation, counts["n"])
