@@ -1,5 +1,6 @@
-"""Per-deal facts derived from stage history: how far each deal got, the stage moves it
-made, how long it stayed in each stage, and where it stood at a given moment.
+"""Per-deal facts derived from stage history read into pandas: how far each deal got and
+where it stood at a given moment. (The pipeline's flows, velocity and progress are
+aggregated in the database instead: `pipeline`, `pipeline_health`.)
 
 Inputs are frames from `leadframes` (history sorted by deal, then time).
 """
@@ -26,28 +27,6 @@ def furthest_stage(leads: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     return lookup(leads["opportunity_id"], furthest.astype(float)).fillna(0).astype(int)
 
 
-def lost_ids(history: pd.DataFrame) -> set[int]:
-    """Deals with a move to "lost" in `history`."""
-    return set(history.loc[history["to_stage"] == LOST, "opportunity_id"].astype(int))
-
-
-def moves(history: pd.DataFrame) -> pd.DataFrame:
-    """Consecutive stage changes of each deal as rows (opportunity_id, from_stage,
-    to_stage, entered_at, left_at): the deal entered `from_stage` at `entered_at` and moved
-    to `to_stage` at `left_at`. A deal's first row (its arrival) is no move."""
-    previous = history.groupby("opportunity_id", sort=False).shift(1)
-    frame = pd.DataFrame(
-        {
-            "opportunity_id": history["opportunity_id"],
-            "from_stage": previous["to_stage"],
-            "to_stage": history["to_stage"],
-            "entered_at": previous["changed_at"],
-            "left_at": history["changed_at"],
-        }
-    )
-    return frame[frame["from_stage"].notna()].reset_index(drop=True)
-
-
 def stage_at(leads: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """Where each deal of `leads` stands at the end of `history` (load it up to the moment
     wanted): columns opportunity_id, stage, changed_at (its last stage change, or its
@@ -60,9 +39,3 @@ def stage_at(leads: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     frame["changed_at"] = changed.where(changed.notna(), frame["created_at"])
     frame["is_open"] = ~frame["stage"].isin([WON, LOST])
     return frame.drop(columns="created_at").reset_index(drop=True)
-
-
-def days_between(earlier: pd.Series, later: pd.Series) -> pd.Series:
-    """`later - earlier` in fractional days."""
-    delta = pd.to_timedelta(later - earlier)
-    return delta.dt.total_seconds() / 86400.0
