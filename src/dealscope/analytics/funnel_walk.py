@@ -101,17 +101,17 @@ def cohorts(
     cutoff = max(w.cutoff for w in windows)
     deals = build_leads(sources, cutoff)
     history = sources.table("stage_history")
-    entries = history.filter(
-        history.changed_at < cutoff,
-        history.to_stage.isin(list(steps)),
-        history.opportunity_id.isin(deals.opportunity_id),
-    ).select("opportunity_id", "to_stage", "changed_at")
-    firsts = (
-        entries.filter(entries.to_stage == steps[0])
-        .group_by("opportunity_id")
-        .agg(t1=entries.changed_at.min())
-    )
     lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    # A deal's t1 is its first entry into step 1 ever; later steps are entered after t1,
+    # so no earlier than the first window. Deleted or later-created deals drop out at the
+    # join with `deals` at the end (a deal's walk reads only its own history).
+    into_first = history.filter(history.changed_at < hi, history.to_stage == steps[0])
+    entries = history.filter(
+        history.changed_at >= lo,
+        history.changed_at < cutoff,
+        history.to_stage.isin(list(steps[1:])),
+    ).select("opportunity_id", "to_stage", "changed_at")
+    firsts = into_first.group_by("opportunity_id").agg(t1=into_first.changed_at.min())
     firsts = firsts.filter(
         firsts.t1 >= lo,
         firsts.t1 < hi,
