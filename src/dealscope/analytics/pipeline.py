@@ -122,7 +122,7 @@ def compute_volume(
     """New deals per source per bucket (count), every bucket of the period listed."""
     starts = buckets(observation.period, grain)
     days = observation.local_dates(cohort["created_at"])
-    bucket = days.map(lambda d: grain_start(d, grain))
+    bucket = days.map({d: grain_start(d, grain) for d in days.unique()})  # once per day
     counts = pd.crosstab(cohort["source"], bucket) if len(cohort) else pd.DataFrame()
     result = []
     for source in sorted(counts.index):
@@ -152,7 +152,8 @@ def compute_conversions(
         Conversion(str(k), n, w, ratio(w, n), agent_id=int(str(k)))
         for k, n, w in _conversions(cohort["agent_id"], won)
     ]
-    months = observation.local_dates(cohort["created_at"]).map(lambda d: f"{d:%Y-%m}")
+    days = observation.local_dates(cohort["created_at"])
+    months = days.map({d: f"{d:%Y-%m}" for d in days.unique()})  # once per day
     by_month = [Conversion(str(k), n, w, ratio(w, n)) for k, n, w in _conversions(months, won)]
     by_source.sort(key=lambda c: (-c.leads, c.key))
     by_agent.sort(key=lambda c: (-c.leads, c.agent_id or 0))
