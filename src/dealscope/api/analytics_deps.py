@@ -32,5 +32,12 @@ def analytics_service(
     """The metric service for `principal` (its data scope applies to every read) on `as_of`
     (default: today in the tenant's time zone)."""
     timezone = tenant_timezone(warehouse, principal.tenant_id)
-    day = as_of or tenant_today(timezone)
-    return AnalyticsService(Sources(warehouse, principal.scope), day, timezone)
+    return scoped_service(warehouse, principal, as_of or tenant_today(timezone), timezone)
+
+
+def scoped_service(
+    warehouse: Warehouse, principal: Principal, as_of: dt.date, timezone: str
+) -> AnalyticsService:
+    """The metric service for `principal`'s data scope, when the calendar is already known
+    (an `Observation` carries it), so the tenant is not read again."""
+    return AnalyticsService(Sources(warehouse, principal.scope), as_of, timezone)

@@ -9,8 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from dealscope.analytics.agents import compute_agent_detail, compute_team_detail, compute_teams
-from dealscope.analytics.service import AnalyticsService
-from dealscope.analytics.sources import Sources
+from dealscope.api.analytics_deps import scoped_service
 from dealscope.api.analytics_schemas.agents import AgentDetailRead, TeamDetailRead, TeamsRead
 from dealscope.api.analytics_schemas.params import ObservationDep, observation_params
 from dealscope.api.auth.principal import Principal
@@ -39,9 +38,7 @@ def read_agent(
     observation: ObservationDep,
 ) -> Response:
     def compute() -> AgentDetailRead:
-        service = AnalyticsService(
-            Sources(warehouse, principal.scope), observation.as_of, observation.timezone
-        )
+        service = scoped_service(warehouse, principal, observation.as_of, observation.timezone)
         return AgentDetailRead.model_validate(
             compute_agent_detail(service, agent_id, observation.period)
         )
@@ -64,9 +61,7 @@ def read_teams(
     """A manager sees their team, an agent their own figures as their team's."""
 
     def compute() -> TeamsRead:
-        service = AnalyticsService(
-            Sources(warehouse, principal.scope), observation.as_of, observation.timezone
-        )
+        service = scoped_service(warehouse, principal, observation.as_of, observation.timezone)
         return TeamsRead.model_validate(compute_teams(service, observation.period))
 
     params = observation_params(observation)
@@ -87,9 +82,7 @@ def read_team(
     observation: ObservationDep,
 ) -> Response:
     def compute() -> TeamDetailRead:
-        service = AnalyticsService(
-            Sources(warehouse, principal.scope), observation.as_of, observation.timezone
-        )
+        service = scoped_service(warehouse, principal, observation.as_of, observation.timezone)
         return TeamDetailRead.model_validate(
             compute_team_detail(service, team_id, observation.period)
         )

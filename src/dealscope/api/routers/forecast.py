@@ -30,7 +30,7 @@ from dealscope.analytics.models.montecarlo import MAX_HORIZON_DAYS
 from dealscope.analytics.models.timeseries import SeriesGrain, TimeSeriesMethod
 from dealscope.analytics.service import AnalyticsService
 from dealscope.analytics.sources import Sources
-from dealscope.api.analytics_deps import tenant_timezone, tenant_today
+from dealscope.api.analytics_deps import scoped_service, tenant_timezone, tenant_today
 from dealscope.api.analytics_schemas.forecast import (
     AccuracyRead,
     MonteCarloQuery,
@@ -259,7 +259,7 @@ def read_timeseries(
             f"no time-series forecast for {metric!r}; choose one of {', '.join(TIMESERIES_METRICS)}"
         )
     timezone, day = _calendar(warehouse, principal, as_of)
-    service = AnalyticsService(Sources(warehouse, principal.scope), day, timezone)
+    service = scoped_service(warehouse, principal, day, timezone)
     params = {"metric": metric, "grain": grain, "periods": periods, "method": method, "as_of": day}
     return cached_response(
         cache,

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from dealscope.analytics.leaderboard import SortBy, compute_leaderboard
-from dealscope.analytics.service import AnalyticsService
-from dealscope.analytics.sources import Sources
+from dealscope.api.analytics_deps import scoped_service
 from dealscope.api.analytics_schemas.leaderboard import LeaderboardRead
 from dealscope.api.analytics_schemas.params import ObservationDep, observation_params
 from dealscope.api.auth.principal import Principal
@@ -36,9 +35,7 @@ def read_agents(
     """Agents see only their own row, managers their team's (the caller's data scope)."""
 
     def compute() -> LeaderboardRead:
-        service = AnalyticsService(
-            Sources(warehouse, principal.scope), observation.as_of, observation.timezone
-        )
+        service = scoped_service(warehouse, principal, observation.as_of, observation.timezone)
         return LeaderboardRead.model_validate(
             compute_leaderboard(service, observation.period, sort_by)
         )
