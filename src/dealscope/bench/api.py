@@ -154,14 +154,46 @@ def _raw_summary(warehouse: Warehouse, tenant_id: int, timezone: str) -> None:
     compute_summary(service, RangeName.LAST_30_DAYS, Compare.PREVIOUS_PERIOD, None, None)
 
 
-def bench_api(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
+def _existing_tenant(url: str, leads: int) -> int | None:
+    """The bench tenant of a warehouse an earlier run kept (None when it has none); refuses
+    one that holds another number of leads. The file is trusted to hold the same seed's
+    brokerage: the run records that it reused it."""
+    with open_warehouse(url) as warehouse:
+        upgrade(warehouse)
+        with warehouse.engine.connect() as conn:
+            tenant = conn.execute(
+                sa.select(schema.tenants.c.id).where(
+                    schema.tenants.c.slug == TENANT_SLUG
+                )
+            ).first()
+            if tenant is None:
+                return None
+            count = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(schema.leads)
+                .where(schema.leads.c.tenant_id == tenant.id)
+            ).scalar_one()
+    if count != leads:
+        raise ValueError(
+            f"the kept warehouse holds {count:,} bench leads, not {leads:,}: "
+            "pass another --warehouse path or remove the file"
+        )
+    return int(tenant.id)
+
+
+def bench_api(
+    leads: int, repeat: int, seed: int = 42, warehouse_path: Path | None = None
+) -> dict[str, Any]:
     """p50/p95 latency of each analytics endpoint cold and warm, `repeat` calls each, and the
     summary's cold API time over its raw service time; with the targets and whether each is
-    met."""
+    met. With `warehouse_path` the generated brokerage is kept in that DuckDB file and a later
+    run with the same file reuses it (generating 1,000,000 leads takes minutes)."""
     with tempfile.TemporaryDirectory(prefix="dealscope-bench-api-") as tmp:
-        url = f"duckdb:///{Path(tmp) / 'bench.duckdb'}"
+        path = warehouse_path or Path(tmp) / "bench.duckdb"
+        url = f"duckdb:///{path}"
         loading = time.perf_counter()
-        tenant_id = _load(url, leads, seed)
+        kept = _existing_tenant(url, leads) if path.exists() else None
+        tenant_id = kept if kept is not None else _load(url, leads, seed)
         load_seconds = time.perf_counter() - loading
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
@@ -220,6 +252,7 @@ def bench_api(leads: int, repeat: int, seed: int = 42) -> dict[str, Any]:
         "as_of": AS_OF,
         "backend": "duckdb",
         "load_seconds": round(load_seconds, 1),
+        "reused_warehouse": kept is not None,
         "endpoints": endpoints,
         "summary_overhead": {
             "definition": "p50 of GET /dashboard/summary with the response cache cleared "

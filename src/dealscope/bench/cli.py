@@ -66,14 +66,20 @@ def api(
     repeat: Annotated[int, typer.Option(min=1, help="Timed calls per endpoint and mode.")] = 20,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
     output: OutputOption = Path("bench-results"),
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the generated brokerage in this DuckDB file; a later run reuses it."
+        ),
+    ] = None,
 ) -> None:
     """Time the analytics endpoints cold (cache cleared) and warm (cached) on a generated
-    brokerage in a temporary DuckDB file, served in process."""
+    brokerage in a temporary DuckDB file (or the kept --warehouse file), served in process."""
     # Imported here: every `dealscope` command loads this module, few run a benchmark.
     from dealscope.bench.api import bench_api
     from dealscope.bench.results import BenchResult
 
-    figures = bench_api(leads, repeat, seed=seed)
+    figures = bench_api(leads, repeat, seed=seed, warehouse_path=warehouse)
     path = BenchResult("api", figures).write(output)
     table = Table("endpoint", "cold p50 ms", "cold p95 ms", "warm p50 ms", "warm p95 ms", "met")
     for name, run in figures["endpoints"].items():
