@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from duckdb_engine import ConnectionWrapper
 
 from dealscope.errors import ConfigurationError, WarehouseBusy
+from dealscope.warehouse.compile_cache import remember_compiled
 from dealscope.warehouse.ids import IdAllocator
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class Warehouse:
 
     def ibis(self) -> SQLBackend:
         """An Ibis backend over the same database, one per thread (connections are not shared
-        across threads)."""
+        across threads), keeping the SQL it compiles (`compile_cache`)."""
         backend: SQLBackend | None = getattr(self._local, "ibis", None)
         if backend is None:
             import ibis
@@ -56,8 +57,8 @@ class Warehouse:
                     password=url.password,
                     database=url.database,
                 )
-            self._local.ibis = backend
-        return backend
+            self._local.ibis = remember_compiled(backend)
+        return self._local.ibis
 
     def close(self) -> None:
         self.engine.dispose()
