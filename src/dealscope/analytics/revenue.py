@@ -2,26 +2,27 @@
 and how concentrated it is.
 
 Everything is computed from transactions closed in the period (by `close_date`, the same rows
-as the `gci`, `sales_volume` and `closings` metrics), in one aggregate query split by agent,
-team, office, source, property type, zip and month; the breakdowns are sums of its rows.
-Plans (the company GCI target, monthly plans prorated by day) are read only for tenant-wide
-callers: agents and managers cannot read the targets table, so they get no target rather than
-an error. Money is in the tenant's currency; shares and ratios are fractions.
+as the `gci`, `sales_volume` and `closings` metrics). One statement answers the whole page:
+the period's closings, shaped once with every split and the month, are summed in the database
+by each split (agent, team and office with their names), by month and in total, beside the
+open deals' count and value and the plan. Plans (the company GCI target, monthly plans
+prorated by day) are read only for tenant-wide callers: agents and managers cannot read the
+targets table, so they get no target rather than an error. Money is in the tenant's
+currency; shares and ratios are fractions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
+import ibis
+import ibis.expr.types as ir
 
-from dealscope.analytics.dimensions import BUCKET, Frame
-from dealscope.analytics.metrics.opportunities import open_at
+from dealscope.analytics.dimensions import BUCKET, Frame, frame_key
+from dealscope.analytics.metrics.opportunities import open_deals_at
 from dealscope.analytics.metrics.revenue import closed_transactions
 from dealscope.analytics.metrics.targets import build_target
 from dealscope.analytics.observation import Observation
@@ -37,6 +38,7 @@ COLUMNS = {
     "agent_commission": "agent_commission",
     "company_dollar": "company_dollar",
 }
+SPLIT_MONEY = ("sales_volume", "gci")  # what the breakdowns show
 SPLITS = (
     Dimension.AGENT,
     Dimension.TEAM,
@@ -134,73 +136,103 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _num(value: Any) -> float:
-    if value is None or value is pd.NA:
-        return 0.0
-    number = float(value)
-    return 0.0 if math.isnan(number) else number
+    return 0.0 if value is None else float(value)
 
 
-def _key(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return str(value)
+# The statement's rows: which part of the page (a split's value, "month", "total",
+# "pipeline", "plan"), the group's key and name (text), the closings and the money sums.
+PART, KEY, NAME, CLOSINGS = "part", "key", "name", "closings"
+TOTAL, MONTH, PIPELINE, PLAN = "total", "month", "pipeline", "plan"
+# Splits whose keys are ids, named from these tables.
+NAMED = {Dimension.AGENT: "agents", Dimension.TEAM: "teams", Dimension.OFFICE: "offices"}
 
 
-def _month(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
+def _arm(
+    grouped: ir.Table, part: str, key: ir.Value | None, name: ir.Value | None, money: Sequence[str]
+) -> ir.Table:
+    """One part of the statement in its common columns (absent sums are null)."""
+    return grouped.select(
+        **{
+            PART: ibis.literal(part, type="string"),
+            KEY: ibis.null("string") if key is None else key.cast("string"),
+            NAME: ibis.null("string") if name is None else name.cast("string"),
+            CLOSINGS: grouped[CLOSINGS].cast("int64"),
+        },
+        **{m: grouped[m].cast("float64") if m in money else ibis.null("float64") for m in MONEY},
+    )
 
 
-def _closed_rows(sources: Sources, frame: Frame) -> list[dict[str, Any]]:
-    """Sums and counts of the period's closings by month and every split (one query)."""
+def _names(sources: Sources, dim: Dimension) -> ir.Table:
+    """`_id` (the id as text, as split keys are) -> `_name` of agents, teams or offices."""
+    table = sources.table(NAMED[dim])
+    agent = dim == Dimension.AGENT
+    name = table.first_name.concat(" ", table.last_name) if agent else table.name
+    return table.select(_id=table.id.cast("string"), _name=name)
+
+
+def _statement(sources: Sources, frame: Frame, flat: Frame, with_plan: bool) -> ir.Table:
+    """The whole page in one statement: the period's closings (shaped once with the month and
+    every split, a common table) summed in total, by month and by each split, then the deals
+    open at the end of `as_of` (count, value) and, `with_plan`, the GCI plan of `flat`."""
     measures = {name: (lambda t, c=column: t[c]) for name, column in COLUMNS.items()}
     rows = closed_transactions(frame, **measures, tx_id=lambda t: t.id)
-    sums = {name: (lambda t, n=name: t[n].sum()) for name in COLUMNS}
-    table = rows.group_by(frame.keys).aggregate(
-        closings=rows.tx_id.count(), **{n: fn(rows) for n, fn in sums.items()}
-    )
-    records = sources.frame(table).to_dict("records")
-    return [{str(k): v for k, v in r.items()} for r in records]
 
+    def sums(money: Sequence[str]) -> dict[str, ir.Value]:
+        return {CLOSINGS: rows.tx_id.count(), **{m: rows[m].sum() for m in money}}
 
-def _names(sources: Sources, dim: Dimension, keys: Iterable[str | None]) -> dict[str, str]:
-    ids = sorted({int(k) for k in keys if k is not None and k.lstrip("-").isdigit()})
-    if not ids or dim not in (Dimension.AGENT, Dimension.TEAM, Dimension.OFFICE):
-        return {}
-    if dim == Dimension.AGENT:
-        t = sources.table("agents")
-        expr = t.filter(t.id.isin(ids)).select("id", name=t.first_name.concat(" ", t.last_name))
-    else:
-        t = sources.table("teams" if dim == Dimension.TEAM else "offices")
-        expr = t.filter(t.id.isin(ids)).select("id", "name")
-    found = sources.frame(expr)
-    return {str(int(r["id"])): str(r["name"]) for r in found.to_dict("records")}
-
-
-def _breakdown(
-    sources: Sources, rows: list[dict[str, Any]], dim: Dimension, total_gci: float
-) -> list[BreakdownRow]:
-    sums: dict[str | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for row in rows:
-        acc = sums[_key(row[dim.value])]
-        for name in ("sales_volume", "gci", "closings"):
-            acc[name] += _num(row[name])
-    names = _names(sources, dim, sums)
-    out = [
-        BreakdownRow(
-            key=key,
-            name=names.get(key) if key is not None else None,
-            sales_volume=acc["sales_volume"],
-            gci=acc["gci"],
-            closings=int(acc["closings"]),
-            average_deal_size=_ratio(acc["sales_volume"], acc["closings"]),
-            gci_share=_ratio(acc["gci"], total_gci) if total_gci > 0 else None,
-        )
-        for key, acc in sums.items()
+    total = rows.aggregate(**sums(MONEY))
+    months = rows.group_by(BUCKET).aggregate(**sums(MONEY))
+    arms = [
+        _arm(total, TOTAL, None, None, MONEY),
+        _arm(months, MONTH, months[BUCKET], None, MONEY),
     ]
+    for dim in SPLITS:
+        split = rows.group_by(dim.value).aggregate(**sums(SPLIT_MONEY))
+        if dim in NAMED:
+            names = _names(sources, dim)
+            split = split.left_join(names, split[dim.value] == names._id)
+            arms.append(_arm(split, dim.value, split[dim.value], split._name, SPLIT_MONEY))
+        else:
+            arms.append(_arm(split, dim.value, split[dim.value], None, SPLIT_MONEY))
+    deals = open_deals_at(frame, frame.as_of_end)
+    pipeline = deals.aggregate(**{CLOSINGS: deals.id.count(), "sales_volume": deals.value.sum()})
+    arms.append(_arm(pipeline, PIPELINE, None, None, ("sales_volume",)))
+    if with_plan:
+        plan = build_target(flat, "gci")
+        plan = plan.select(**{CLOSINGS: ibis.literal(0, type="int64"), "gci": plan.value})
+        arms.append(_arm(plan, PLAN, None, None, ("gci",)))
+    return ibis.union(*arms)
+
+
+def _fetch(sources: Sources, frame: Frame, flat: Frame) -> dict[str, list[dict[str, Any]]]:
+    """The statement's rows by part. Plans are read only by tenant-wide callers (agents and
+    managers cannot read them)."""
+    with_plan = sources.scope.agent_ids is None
+    names, rows = sources.fetch(
+        lambda: _statement(sources, frame, flat, with_plan), ("revenue", frame_key(frame))
+    )
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        parts.setdefault(str(record[PART]), []).append(record)
+    return parts
+
+
+def _breakdown(rows: list[dict[str, Any]], total_gci: float) -> list[BreakdownRow]:
+    out = []
+    for row in rows:
+        sales_volume, gci, closings = _num(row["sales_volume"]), _num(row["gci"]), row[CLOSINGS]
+        out.append(
+            BreakdownRow(
+                key=row[KEY],
+                name=row[NAME],
+                sales_volume=sales_volume,
+                gci=gci,
+                closings=int(closings),
+                average_deal_size=_ratio(sales_volume, closings),
+                gci_share=_ratio(gci, total_gci) if total_gci > 0 else None,
+            )
+        )
     return sorted(out, key=lambda r: (-r.gci, r.key is None, r.key or ""))
 
 
@@ -231,20 +263,6 @@ def compute_concentration(
     )
 
 
-def _pipeline(sources: Sources, frame: Frame) -> tuple[float, int]:
-    deals = open_at(frame, frame.as_of_end)
-    row = sources.frame(deals.aggregate(n=deals.id.count(), value=deals.value.sum())).iloc[0]
-    return _num(row["value"]), int(_num(row["n"]))
-
-
-def _plan(sources: Sources, frame: Frame) -> float | None:
-    if sources.scope.agent_ids is not None:
-        return None  # agents and managers cannot read plans
-    found = sources.frame(build_target(frame, "gci"))
-    value = None if found.empty else found.iloc[0]["value"]
-    return None if _key(value) is None else _num(value)
-
-
 def compute_pacing(gci: float, target: float | None, observation: Observation) -> Pacing:
     """GCI against the period's plan: attainment = gci / target; expected by now = target ×
     the share of the period elapsed by the end of `as_of`; pace ratio = gci / expected by now
@@ -261,27 +279,24 @@ def compute_pacing(gci: float, target: float | None, observation: Observation) -
     )
 
 
-def _totals(rows: list[dict[str, Any]]) -> Totals:
-    sums = {name: sum(_num(r[name]) for r in rows) for name in MONEY}
-    closings = int(sum(_num(r["closings"]) for r in rows))
+def _totals(row: dict[str, Any]) -> Totals:
+    sums = {name: _num(row[name]) for name in MONEY}
+    closings = int(row[CLOSINGS])
     return Totals(
         **sums, closings=closings, average_deal_size=_ratio(sums["sales_volume"], closings)
     )
 
 
 def _monthly(rows: list[dict[str, Any]], observation: Observation) -> list[MonthPoint]:
-    acc: Mapping[dt.date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for row in rows:
-        point = acc[_month(row[BUCKET])]
-        for name in ("sales_volume", "gci", "company_dollar", "closings"):
-            point[name] += _num(row[name])
+    found = {dt.date.fromisoformat(str(r[KEY])[:10]): r for r in rows}
+    empty = {CLOSINGS: 0, **dict.fromkeys(MONEY)}
     return [
         MonthPoint(
             month_start=m,
-            sales_volume=acc[m]["sales_volume"],
-            gci=acc[m]["gci"],
-            company_dollar=acc[m]["company_dollar"],
-            closings=int(acc[m]["closings"]),
+            sales_volume=_num(found.get(m, empty)["sales_volume"]),
+            gci=_num(found.get(m, empty)["gci"]),
+            company_dollar=_num(found.get(m, empty)["company_dollar"]),
+            closings=int(found.get(m, empty)[CLOSINGS]),
         )
         for m in buckets(observation.period, Grain.MONTH)
     ]
@@ -298,11 +313,13 @@ def compute_revenue(sources: Sources, observation: Observation) -> Revenue:
         grain=Grain.MONTH,
         dimensions=SPLITS,
     )
-    rows = _closed_rows(sources, frame)
-    totals = _totals(rows)
-    splits = {dim: _breakdown(sources, rows, dim, totals.gci) for dim in SPLITS}
-    pipeline_value, open_deals = _pipeline(sources, frame)
     flat = Frame(sources, observation.period, observation.as_of, observation.zone)
+    parts = _fetch(sources, frame, flat)
+    totals = _totals(parts[TOTAL][0])
+    splits = {dim: _breakdown(parts.get(dim.value, []), totals.gci) for dim in SPLITS}
+    pipeline = parts[PIPELINE][0]
+    plans = parts.get(PLAN, [])
+    target = None if not plans or plans[0]["gci"] is None else float(plans[0]["gci"])
     return Revenue(
         period_start=observation.period.start,
         period_end=observation.period.last_day,
@@ -315,13 +332,13 @@ def compute_revenue(sources: Sources, observation: Observation) -> Revenue:
         by_source=splits[Dimension.SOURCE],
         by_property_type=splits[Dimension.PROPERTY_TYPE],
         by_zip=splits[Dimension.ZIP],
-        monthly=_monthly(rows, observation),
+        monthly=_monthly(parts.get(MONTH, []), observation),
         closed_vs_pipeline=ClosedVsPipeline(
             closed_volume=totals.sales_volume,
-            pipeline_value=pipeline_value,
-            open_deals=open_deals,
+            pipeline_value=_num(pipeline["sales_volume"]),
+            open_deals=int(pipeline[CLOSINGS]),
         ),
-        pacing=compute_pacing(totals.gci, _plan(sources, flat), observation),
+        pacing=compute_pacing(totals.gci, target, observation),
         concentration=compute_concentration(
             splits[Dimension.AGENT], splits[Dimension.SOURCE], totals.gci
         ),
