@@ -18,6 +18,7 @@ from dealscope.warehouse.tenancy import TenantScope, scope_table
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
 
 
 SQL_CACHE_ENTRIES = 2048
@@ -56,6 +57,12 @@ class Sources:
         result = self.execute(expr)
         assert isinstance(result, pd.DataFrame)
         return result
+
+    def arrow(self, expr: ir.Table) -> pa.Table:
+        """Run a table expression; its rows as an Arrow table. Faster than `frame` for many
+        rows with nulls, which Ibis's pandas conversion turns into Python objects one by one;
+        `to_pandas()` on the result gives NaN/NaT for them."""
+        return self.warehouse.ibis().to_pyarrow(expr)
 
     def cache_key(self) -> Hashable:
         """What the tables of these sources depend on: the warehouse and the scope."""

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dealscope.analytics.journeys import furthest_stage, lookup
-from dealscope.analytics.leadframes import build_leads, load_activities, load_history, load_leads
+from dealscope.analytics.dimensions import ts_literal
+from dealscope.analytics.leadframes import PERSONAL_OUTREACH, build_leads
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.sources import Sources
-from dealscope.analytics.stages import STAGE_INDEX, WON
+from dealscope.analytics.stages import WON
 from dealscope.analytics.stats import quantile, ratio
 from dealscope.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 NEVER = "never"
 # (label, lower bound in minutes included, upper bound excluded)
@@ -77,14 +81,46 @@ class SpeedReport:
     win_rate_by_response: list[ResponseBucket]
 
 
-def response_minutes(leads: pd.DataFrame, outreach: pd.DataFrame) -> pd.Series:
-    """Minutes from each deal's creation to its first outreach at or after it (NaN: none)."""
-    merged = outreach.merge(leads[["opportunity_id", "created_at"]], on="opportunity_id")
-    merged = merged[merged["occurred_at"] >= merged["created_at"]]
-    first = merged.groupby("opportunity_id")["occurred_at"].min()
-    reached = lookup(leads["opportunity_id"], first)
-    delta = pd.to_timedelta(reached - leads["created_at"])
+def _minutes(created: pd.Series, reached: pd.Series) -> pd.Series:
+    delta = pd.to_timedelta(reached - created)
     return delta.dt.total_seconds() / 60.0
+
+
+def build_responses(sources: Sources, observation: Observation) -> ir.Table:
+    """One row per cohort deal: its creation, source, agent, the first personal outreach on
+    it at or after its creation and by the end of `as_of` (null: none), and whether it
+    entered "closed_won" by then. The per-deal work stays in the database: only the cohort
+    comes back, not its activities and stage history."""
+    cutoff = ts_literal(observation.cutoff_utc)
+    cohort = build_leads(sources, observation.end_utc, observation.start_utc)
+    activities = sources.table("activities")
+    outreach = activities.filter(
+        activities.occurred_at >= ts_literal(observation.start_utc),
+        activities.occurred_at < cutoff,
+        activities.direction == "outbound",
+        activities.activity_type.isin(list(PERSONAL_OUTREACH)),
+        activities.agent_id.notnull(),
+    )
+    created = cohort.select(_oid=cohort.opportunity_id, _created=cohort.created_at)
+    touches = outreach.inner_join(created, outreach.opportunity_id == created._oid)
+    touches = touches.filter(touches.occurred_at >= touches._created)
+    first = touches.group_by("_oid").aggregate(_first=touches.occurred_at.min())
+    history = sources.table("stage_history")
+    won = (
+        history.filter(history.to_stage == WON, history.changed_at < cutoff)
+        .select(_won=history.opportunity_id)
+        .distinct()
+    )
+    joined = cohort.left_join(first, cohort.opportunity_id == first._oid)
+    joined = joined.left_join(won, joined.opportunity_id == won._won)
+    return joined.select(
+        "opportunity_id",
+        "created_at",
+        "source",
+        "agent_id",
+        first_outreach_at=joined._first,
+        won=joined._won.notnull(),
+    ).order_by("opportunity_id")
 
 
 def _times(key: str, minutes: pd.Series, **extra: int | None) -> ResponseTimes:
@@ -127,29 +163,31 @@ def compute_win_rates(minutes: pd.Series, won: pd.Series) -> list[ResponseBucket
     return result
 
 
+def _grouped(minutes: pd.Series, keys: pd.Series) -> dict[Any, pd.Series]:
+    """`minutes` split by `keys` in one pass (rows with a null key are left out)."""
+    return dict(iter(minutes.groupby(keys, dropna=True)))
+
+
 def compute_speed_to_lead(
     sources: Sources, observation: Observation, sla_minutes: float = 5.0
 ) -> SpeedReport:
     """The speed-to-lead dashboard for `observation` over the scoped `sources`."""
-    cutoff = observation.cutoff_utc
-    cohort_expr = build_leads(sources, observation.end_utc, observation.start_utc)
-    leads = load_leads(sources, cohort_expr)
-    outreach = load_activities(
-        sources, observation.start_utc, cutoff, leads=cohort_expr, personal_outreach=True
-    )
-    minutes = response_minutes(leads, outreach)
-    won = furthest_stage(leads, load_history(sources, cohort_expr, cutoff)) == STAGE_INDEX[WON]
+    deals = sources.arrow(build_responses(sources, observation)).to_pandas()
+    created = pd.to_datetime(deals["created_at"], utc=True)
+    minutes = _minutes(created, pd.to_datetime(deals["first_outreach_at"], utc=True))
+    won = deals["won"].astype(bool)
+    sources_of = deals["source"].fillna("unknown").astype(str)
     by_source = [
-        _times(str(source), minutes[leads["source"] == source])
-        for source in sorted(leads["source"].unique())
+        _times(str(source), part) for source, part in _grouped(minutes, sources_of).items()
     ]
-    agents = sorted(int(a) for a in leads["agent_id"].dropna().unique())
+    agent_ids = deals["agent_id"].astype("Int64")
     by_agent = [
-        _times(str(agent), minutes[leads["agent_id"].eq(agent).fillna(False)], agent_id=agent)
-        for agent in agents
+        _times(str(agent), part, agent_id=int(agent))
+        for agent, part in sorted(_grouped(minutes, agent_ids).items())
     ]
-    hours = observation.local(leads["created_at"]).dt.hour
-    by_hour = [_times(f"{h:02d}", minutes[hours == h], hour=h) for h in range(24)]
+    hours = _grouped(minutes, observation.local(created).dt.hour)
+    empty = minutes.iloc[:0]
+    by_hour = [_times(f"{h:02d}", hours.get(h, empty), hour=h) for h in range(24)]
     return SpeedReport(
         period_start=observation.period.start,
         period_end=observation.period.last_day,

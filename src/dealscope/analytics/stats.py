@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 Z_95 = float(stats.norm.ppf(0.975))  # 1.959964...
@@ -18,7 +19,9 @@ Z_95 = float(stats.norm.ppf(0.975))  # 1.959964...
 
 def quantile(values: Iterable[float], q: float) -> float | None:
     """The `q`-quantile (0..1) of `values`, linear interpolation; None when there are none."""
-    array = np.asarray(list(values), dtype=float)
+    array = np.asarray(
+        values if isinstance(values, np.ndarray | pd.Series) else list(values), dtype=float
+    )
     array = array[~np.isnan(array)]
     if array.size == 0:
         return None
