@@ -98,6 +98,42 @@ def open_storage(redis_client: redis.Redis | None, key_prefix: str = DEFAULT_KEY
     )
 
 
+class _WindowCounters:
+    """The sliding-window counter of `limits` (`SlidingWindowCounterRateLimiter`), in process
+    memory: the same windows, weighting and answers, without `MemoryStorage`'s expiry timer,
+    a thread it starts every 10 ms while hits arrive (under a webhook flood, a tenth of the
+    accept path's time). Counts of windows before the previous one are dropped as it moves."""
+
+    def __init__(self, window_seconds: int) -> None:
+        self._expiry = window_seconds
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int, int]] = {}  # key -> (window, previous, current)
+
+    def hit(self, key: str, limit: int) -> tuple[bool, RateLimitStatus]:
+        now = time.time()
+        expiry = self._expiry
+        window = int(now / expiry)
+        with self._lock:
+            stored, previous, current = self._counts.get(key, (window, 0, 0))
+            if stored != window:  # the window moved on: the current count becomes the previous
+                previous, current = (current if stored == window - 1 else 0), 0
+            fraction = (now / expiry) % 1
+            previous_ttl = (1 - fraction) * expiry if previous else 0.0
+            allowed = math.floor(previous * previous_ttl / expiry + current) + 1 <= limit
+            if allowed:
+                current += 1
+            self._counts[key] = (window, previous, current)
+        weighted = previous * previous_ttl / expiry + current
+        remaining = max(0, limit - math.floor(weighted))
+        reset_in = math.inf
+        if previous:
+            reset_in = previous_ttl % (expiry / previous)
+        if current:
+            reset_in = min(reset_in, ((1 - fraction) * expiry + expiry) % expiry)
+        reset_after = 0 if reset_in == math.inf else max(0, math.ceil(reset_in))
+        return allowed, RateLimitStatus(limit, remaining, reset_after)
+
+
 class RateLimiter:
     """Counts requests per caller and refuses those over the limit with `RateLimited`.
 
@@ -116,6 +152,9 @@ class RateLimiter:
         # flood's thousands of hits per minute costs a scan on every delivery.
         self._strategy = MovingWindowRateLimiter(storage)
         self._webhook_strategy = SlidingWindowCounterRateLimiter(storage)
+        self._webhook_windows = (
+            _WindowCounters(window_seconds) if isinstance(storage, MemoryStorage) else None
+        )
         self._default_limit = default_limit
         self._webhook_limit = webhook_limit
         self._tenant_limits = tenant_limits
@@ -150,6 +189,16 @@ class RateLimiter:
 
     def check_webhook(self, request: Request, tenant_key: str) -> RateLimitStatus | None:
         """Count one webhook delivery for the tenant named by `tenant_key`."""
+        if self._webhook_windows is not None:
+            allowed, status = self._webhook_windows.hit(tenant_key, self._webhook_limit)
+            request.state.rate_limit = status
+            if not allowed:
+                raise RateLimited(
+                    max(1, status.reset_after_seconds),
+                    self._webhook_limit,
+                    window=self._window_name(),
+                )
+            return status
         return self._hit(
             request, self._webhook_strategy, self._webhook_limit, "webhook", tenant_key
         )
