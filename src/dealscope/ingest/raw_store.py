@@ -1,15 +1,19 @@
 """The raw event store: every delivery is written durably before it is acknowledged.
 
-Requests hand their event to `RawEventWriter.submit` and wait for the returned future; one
-writer thread takes whatever is queued (up to `max_batch`), inserts it in one transaction
-(`INSERT ... ON CONFLICT DO NOTHING` on tenant, source and dedupe key, so a redelivery is
-stored once), commits, and only then resolves the futures: the 2xx goes out after the
-commit. This group commit is what lets one DuckDB connection take thousands of deliveries a
-second. After each commit it calls `on_commit` (the worker's wake-up).
+Requests hand their event to `RawEventWriter.submit` (or `submit_async` on an event loop)
+and wait for the returned future; one writer thread takes whatever is queued (up to
+`max_batch`), inserts it in one transaction (`INSERT ... ON CONFLICT DO NOTHING` on tenant,
+source and dedupe key, so a redelivery is stored once), commits, and only then resolves the
+futures: the 2xx goes out after the commit. An event loop's futures of a batch are resolved
+with one call into that loop, not one each. This group commit is what lets one DuckDB
+connection take thousands of deliveries a second. After each commit it calls `on_commit`
+(the worker's wake-up).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import queue
@@ -159,6 +163,20 @@ def _store_duckdb(warehouse: Warehouse, rows: list[dict[str, Any]]) -> set[tuple
     return {(int(r[0]), str(r[1]), str(r[2])) for r in inserted}
 
 
+_Waiter = Future[bool] | asyncio.Future[bool]
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[bool], bool | BaseException]]) -> None:
+    """Resolve a loop's futures of one batch (run in that loop)."""
+    for future, outcome in outcomes:
+        if future.done():  # cancelled: its request is gone
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
 class RawEventWriter:
     """Group commit of incoming events (see the module doc)."""
 
@@ -171,9 +189,7 @@ class RawEventWriter:
         self._warehouse = warehouse
         self._max_batch = max_batch
         self.on_commit = on_commit or (lambda: None)
-        self._queue: queue.SimpleQueue[tuple[IncomingEvent, Future[bool]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[IncomingEvent, _Waiter] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="raw-event-writer", daemon=True)
         self._stopping = False
         self._refusal = "the server is shutting down; retry shortly"
@@ -192,6 +208,16 @@ class RawEventWriter:
         """Queue `event`; the future is True once it is committed as new, False if it had
         been stored before, and raises if it could not be stored."""
         future: Future[bool] = Future()
+        if self._stopping:
+            future.set_exception(IngestStopped(self._refusal))
+            return future
+        self._queue.put((event, future))
+        return future
+
+    def submit_async(self, event: IncomingEvent) -> asyncio.Future[bool]:
+        """`submit` for a coroutine on the running event loop: the same answers, resolved in
+        that loop with the rest of its batch."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if self._stopping:
             future.set_exception(IngestStopped(self._refusal))
             return future
@@ -230,21 +256,34 @@ class RawEventWriter:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[IncomingEvent, Future[bool]]]) -> None:
+    def _commit(self, batch: list[tuple[IncomingEvent, _Waiter]]) -> None:
+        outcomes: list[bool | BaseException]
         try:
             new = store_events(self._warehouse, [event for event, _ in batch], self._ids)
         except Exception as exc:  # task boundary: every waiting request gets the error
             log.error("raw_events.store_failed", error=f"{type(exc).__name__}: {exc}")
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        self.last_commit = time.monotonic()
-        claimed: set[tuple[int, str, str]] = set()
-        for event, future in batch:
-            key = (event.tenant_id, event.source, event.dedupe_key)
-            future.set_result(key in new and key not in claimed)
-            claimed.add(key)
-        self.on_commit()
+            outcomes = [exc] * len(batch)
+        else:
+            self.last_commit = time.monotonic()
+            claimed: set[tuple[int, str, str]] = set()
+            outcomes = []
+            for event, _ in batch:
+                key = (event.tenant_id, event.source, event.dedupe_key)
+                outcomes.append(key in new and key not in claimed)
+                claimed.add(key)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], Any]]] = {}
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(future, asyncio.Future):
+                by_loop.setdefault(future.get_loop(), []).append((future, outcome))
+            elif isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle, settled)
+        if not isinstance(outcomes[0], BaseException):
+            self.on_commit()
 
 
 def requeue_dead_letters(

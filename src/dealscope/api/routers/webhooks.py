@@ -7,7 +7,6 @@ background (`ingest.worker`); the answer says whether it was new or a redelivery
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -147,7 +146,7 @@ async def _submit(state: Any, event: IncomingEvent) -> WebhookAck:
     ingest: WebhookIngest | None = getattr(state, "webhook_ingest", None)
     if ingest is None:
         raise IngestStopped("webhook ingestion is not running in this process")
-    new = await asyncio.wrap_future(ingest.writer.submit(event))
+    new = await ingest.writer.submit_async(event)
     return WebhookAck(status="accepted" if new else "duplicate", dedupe_key=event.dedupe_key)
 
 
