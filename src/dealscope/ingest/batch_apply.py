@@ -121,7 +121,8 @@ class _DealState:
 class _BatchContacts:
     """The contacts a batch's deal and message events name, read once after its contact
     phase, and kept as `GhlRecords.contact_id` would find and write them: a placeholder for
-    one not stored, dated by its earliest mention (those dates written at `flush`)."""
+    one not stored, dated by its earliest mention (new placeholders and those dates written
+    at `flush`, in one statement each, before a phase's own writes and the last phase)."""
 
     def __init__(self, uow: UnitOfWork, tenant_id: int) -> None:
         self.uow = uow
@@ -129,6 +130,21 @@ class _BatchContacts:
         self.known: dict[str, list[Any]] = {}  # external id: [id, created_at, placeholder]
         self.loaded: set[str] = set()
         self.earlier: dict[int, dt.datetime] = {}
+        self.new: dict[int, dict[str, Any]] = {}  # placeholders made, not written yet
+
+    def add(self, external_id: str, at: dt.datetime) -> int:
+        """A placeholder for a contact not stored (written at `flush`)."""
+        self.uow.touch(self.tenant_id)
+        new_id = self.uow.next_id(contacts)
+        self.new[new_id] = {
+            "id": new_id,
+            "tenant_id": self.tenant_id,
+            "external_id": external_id,
+            "source": "other",
+            "created_at": at,
+        }
+        self.known[external_id] = [new_id, at, True]
+        return new_id
 
     def load(self, externals: Iterable[str | None]) -> None:
         wanted = sorted({e for e in externals if e} - self.loaded)
@@ -145,13 +161,19 @@ class _BatchContacts:
         self.loaded.update(wanted)
 
     def flush(self) -> None:
-        if not self.earlier:
+        if not self.earlier and not self.new:
             return
         writes = BulkWrites(self.uow.connection, contacts)
         for contact_id, at in self.earlier.items():
-            writes.update(contact_id, {"created_at": at})
+            if contact_id in self.new:
+                self.new[contact_id]["created_at"] = at
+            else:
+                writes.update(contact_id, {"created_at": at})
+        for row in self.new.values():
+            writes.insert(row)
         writes.flush()
         self.earlier.clear()
+        self.new.clear()
 
 
 class _KnownContacts(GhlRecords):
@@ -166,11 +188,7 @@ class _KnownContacts(GhlRecords):
             return super().contact_id(external, at)
         entry = known.known.get(external_id)
         if entry is None:
-            new_id, _ = self._write(
-                contacts, None, {"external_id": external_id, "source": "other", "created_at": at}
-            )
-            known.known[external_id] = [new_id, at, True]
-            return new_id
+            return known.add(external_id, at)
         if entry[2] and entry[1] is not None and at < entry[1]:  # a placeholder dated earlier
             entry[1] = known.earlier[entry[0]] = at
         return int(entry[0])
@@ -308,6 +326,7 @@ class _DealPhase(_KnownContacts, OpportunityPage):
         self._relink.add(contact_id)
 
     def flush(self) -> None:
+        self.batch_contacts.flush()
         self._deal_writes.flush()
         self._observation_writes.flush()
         self._history_writes.flush()
@@ -340,6 +359,10 @@ class _MessagePhase(_KnownContacts, MessagePage):
             return super()._deal_at(contact_id, at)
         return links.pick_deal(deals, at)
 
+    def flush(self) -> None:
+        self.batch_contacts.flush()
+        super().flush()
+
 
 def _text_id(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
@@ -362,6 +385,11 @@ def apply_batch(
         phases[name].append((event, record or {}))
     outcomes: dict[int, Outcome | None] = {}
     shared = GhlRecords(uow, tenant_id, cipher, "webhook")  # its caches serve every phase
+    shared.prefetch_agents(
+        record.get("userId" if name == MESSAGE else "assignedTo")
+        for name in (CONTACT, DEAL, MESSAGE)
+        for _, record in phases[name]
+    )
 
     def run(records: GhlRecords, batch: list[tuple[StoredEvent, Mapping[str, Any]]]) -> None:
         for event, _ in batch:
@@ -376,6 +404,7 @@ def apply_batch(
             return
         page = make()
         page._agents = shared._agents
+        page._agent_rows = shared._agent_rows
         page._stages = shared._stages
         page._pipeline_names = shared._pipeline_names
         if isinstance(page, _KnownContacts):

@@ -39,7 +39,7 @@ Rules worth knowing:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -118,6 +118,7 @@ class GhlRecords:
         self.cipher = cipher
         self.recorded_from = recorded_from
         self._agents: dict[str, int] = {}
+        self._agent_rows: dict[str, Any] = {}  # read ahead by `prefetch_agents` (None: absent)
         self._stages: dict[str, tuple[int | None, str]] = {}
         self._pipeline_names: dict[int, str | None] = {}
 
@@ -179,11 +180,14 @@ class GhlRecords:
             return None
         if external in self._agents:
             return self._agents[external]
-        row = self.conn.execute(
-            sa.select(agents.c.id, agents.c.created_at).where(
-                agents.c.tenant_id == self.tenant_id, agents.c.external_id == external
-            )
-        ).first()
+        if external in self._agent_rows:
+            row = self._agent_rows.pop(external)
+        else:
+            row = self.conn.execute(
+                sa.select(agents.c.id, agents.c.created_at).where(
+                    agents.c.tenant_id == self.tenant_id, agents.c.external_id == external
+                )
+            ).first()
         if row is None:
             found, _ = self._write(
                 agents,
@@ -201,6 +205,20 @@ class GhlRecords:
             self._keep_earliest(agents, found, _aware(row.created_at), at)
         self._agents[external] = found
         return found
+
+    def prefetch_agents(self, user_ids: Iterable[Any]) -> None:
+        """Read the agents of several GHL user ids with one query, for `agent_id` (which
+        then finds or makes each as it would have with a query of its own)."""
+        wanted = sorted({e for e in (text(u, 128) for u in user_ids) if e} - set(self._agents))
+        if not wanted:
+            return
+        found = self.conn.execute(
+            sa.select(agents.c.external_id, agents.c.id, agents.c.created_at).where(
+                agents.c.tenant_id == self.tenant_id, agents.c.external_id.in_(wanted)
+            )
+        ).all()
+        self._agent_rows.update(dict.fromkeys(wanted))
+        self._agent_rows.update({r.external_id: r for r in found})
 
     def upsert_user(
         self, user: Payload, observed_at: dt.datetime | None = None, deleted: bool = False
