@@ -23,7 +23,7 @@ import ibis
 import pandas as pd
 
 from dealscope.analytics.dimensions import BUCKET, Frame, frame_key
-from dealscope.analytics.metrics.base import Metric
+from dealscope.analytics.metrics.base import Metric, build_tables
 from dealscope.analytics.metrics.targets import TARGET_DIMENSIONS, build_target
 from dealscope.analytics.periods import Compare, Period, comparison_period, resolve_range
 from dealscope.analytics.registry import get_metric
@@ -141,8 +141,8 @@ class AnalyticsService:
         def build() -> ibis.Table:
             parts = []
             for number, (frame, metrics) in enumerate(requests):
-                for metric in metrics:
-                    table = metric.build(frame)
+                # Metrics of one family (the same base rows) come from one aggregate.
+                for metric, table in zip(metrics, build_tables(frame, metrics), strict=True):
                     cols: dict[str, ibis.Value] = {
                         "_request": ibis.literal(number),
                         "_slug": ibis.literal(metric.slug),

@@ -4,13 +4,13 @@ time spent per stage. Closed deals are dated by `opportunities.closed_at`; stage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
 
 from dealscope.analytics.dimensions import Frame, Via, aggregate, divide, shape
-from dealscope.analytics.metrics.base import Metric
+from dealscope.analytics.metrics.base import Family, Measure, Metric, family_metric
 from dealscope.analytics.metrics.opportunities import (
     OPP_DIMS,
     live_opportunities,
@@ -27,61 +27,62 @@ def _closed(frame: Frame, statuses: tuple[str, ...]) -> ir.Table:
     return opps.filter(opps.status.isin(statuses), frame.in_period(opps.closed_at))
 
 
-def _count_closed(frame: Frame, status: str, dims: Mapping[Dimension, Via]) -> ir.Table:
-    opps = _closed(frame, (status,))
-    rows = shape(
-        frame,
-        opps,
-        dims,
-        {"id": opps.id},
-        when=opps.closed_at,
-        agent="assigned_agent_id",
-        contact="contact_id",
-    )
-    return aggregate(frame, rows, value=lambda t: t.id.count())
+WON, LOST = "won", "lost"
 
 
-def build_deals_won(frame: Frame) -> ir.Table:
-    """Opportunities won with closed_at in the period (count)."""
-    return _count_closed(frame, "won", CLOSED_DIMS)
-
-
-def build_deals_lost(frame: Frame) -> ir.Table:
-    """Opportunities lost with closed_at in the period (count); stage is where they were lost."""
-    return _count_closed(frame, "lost", OPP_DIMS)
-
-
-def build_win_rate(frame: Frame) -> ir.Table:
-    """won / (won + lost) of opportunities closed in the period; null when none closed."""
-    opps = _closed(frame, ("won", "lost"))
-    won = ibis.ifelse(opps.status == "won", 1, 0)
-    rows = shape(
-        frame,
-        opps,
-        CLOSED_DIMS,
-        {"won": won},
-        when=opps.closed_at,
-        agent="assigned_agent_id",
-        contact="contact_id",
-    )
-    return aggregate(frame, rows, value=lambda t: divide(t.won.sum(), t.won.count()))
-
-
-def build_average_days_to_close(frame: Frame) -> ir.Table:
-    """Mean days from an opportunity's creation to its win, over deals won in the period."""
-    opps = _closed(frame, ("won",))
+def _closed_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
+    """Opportunities of the statuses `needs` names closed in the period, shaped with `id`,
+    `status` and `days` (from creation to close). The stage dimension (deals lost only) is
+    where a deal stood when it closed."""
+    opps = _closed(frame, tuple(sorted(needs)))
     seconds = opps.closed_at.epoch_seconds() - opps.created_at.epoch_seconds()
-    days = seconds.cast("float64") / 86400.0
-    rows = shape(
+    # Only won deals' days are read: the others are not worked out.
+    days = ibis.ifelse(opps.status == WON, seconds.cast("float64") / 86400.0, ibis.null("float64"))
+    return shape(
         frame,
         opps,
-        CLOSED_DIMS,
-        {"days": days},
+        OPP_DIMS,
+        {"id": opps.id, "status": opps.status, "days": days},
         when=opps.closed_at,
         agent="assigned_agent_id",
         contact="contact_id",
     )
-    return aggregate(frame, rows, value=lambda t: t.days.mean())
+
+
+CLOSED = Family("closed deals", _closed_rows)
+
+
+def _is(status: str) -> Callable[[ir.Table], ir.BooleanValue]:
+    return lambda t: t.status == status
+
+
+DEALS_WON = Measure(
+    "Opportunities won with closed_at in the period (count).",
+    lambda t, w: t.id.count(where=w),
+    _is(WON),
+    frozenset({WON}),
+)
+DEALS_LOST = Measure(
+    "Opportunities lost with closed_at in the period (count).",
+    lambda t, w: t.id.count(where=w),
+    _is(LOST),
+    frozenset({LOST}),
+)
+WIN_RATE = Measure(
+    "won / (won + lost) of opportunities closed in the period; null when none closed.",
+    lambda t, w: divide(
+        ibis.ifelse(t.status == WON, 1, 0).sum(where=w),
+        ibis.ifelse(t.status == WON, 1, 0).count(where=w),
+    ),
+    lambda t: t.status.isin((WON, LOST)),
+    frozenset({WON, LOST}),
+)
+AVERAGE_DAYS_TO_CLOSE = Measure(
+    "Mean days from an opportunity's creation to its win, over deals won in the period.",
+    lambda t, w: t.days.mean(where=w),
+    _is(WON),
+    frozenset({WON}),
+)
 
 
 def _entered(stage: str) -> Callable[[Frame], ir.Table]:
@@ -169,41 +170,45 @@ METRICS: tuple[Metric, ...] = (
         True,
         _entered("offer"),
     ),
-    Metric(
+    family_metric(
+        CLOSED,
+        DEALS_WON,
         "deals_won",
         "Deals won",
         Unit.COUNT,
         "Opportunities won with their close in the period.",
         _CLOSED,
         True,
-        build_deals_won,
     ),
-    Metric(
+    family_metric(
+        CLOSED,
+        DEALS_LOST,
         "deals_lost",
         "Deals lost",
         Unit.COUNT,
         "Opportunities lost in the period; the stage dimension is where they were lost.",
         frozenset(OPP_DIMS),
         False,
-        build_deals_lost,
     ),
-    Metric(
+    family_metric(
+        CLOSED,
+        WIN_RATE,
         "win_rate",
         "Win rate",
         Unit.RATIO,
         "won / (won + lost) over opportunities closed in the period.",
         _CLOSED,
         True,
-        build_win_rate,
     ),
-    Metric(
+    family_metric(
+        CLOSED,
+        AVERAGE_DAYS_TO_CLOSE,
         "average_days_to_close",
         "Average days to close",
         Unit.DAYS,
         "Mean days from an opportunity's creation to its win, for deals won in the period.",
         _CLOSED,
         False,
-        build_average_days_to_close,
     ),
     Metric(
         "stage_velocity_days",

@@ -18,12 +18,11 @@ from dealscope.analytics.dimensions import (
     AGENT_ORG,
     Frame,
     Via,
-    aggregate,
     divide,
     shape,
     ts_literal,
 )
-from dealscope.analytics.metrics.base import Metric
+from dealscope.analytics.metrics.base import Family, Measure, Metric, family_metric
 from dealscope.analytics.specs import Dimension, Unit
 
 OUTREACH_TYPES = ("call", "email", "sms")
@@ -56,16 +55,63 @@ def lead_responses(frame: Frame) -> ir.Table:
         acts.direction == "outbound",
         acts.activity_type.isin(OUTREACH_TYPES),
         acts.occurred_at < ts_literal(frame.as_of_end),
+        # Outreach counts from the lead's creation on, so nothing before the period does.
+        acts.occurred_at >= ts_literal(frame.start_at),
     ).select(_cid=acts.contact_id, _at=acts.occurred_at)
-    keys = leads.select(_lid=leads.id, _created=leads.created_at)
+    # The follow-up window's end, once per lead (not per touch: calendar arithmetic costs).
+    keys = leads.select(
+        _lid=leads.id,
+        _created=leads.created_at,
+        _window=leads.created_at + ibis.interval(days=FOLLOW_UP_DAYS),
+    )
     pairs = keys.inner_join(acts, [keys._lid == acts._cid, acts._at >= keys._created])
-    window = pairs._created + ibis.interval(days=FOLLOW_UP_DAYS)
     responses = pairs.group_by("_lid").aggregate(
         first_out=pairs._at.min(),
-        touches=ibis.ifelse(pairs._at < window, 1, 0).sum(),
+        touches=ibis.ifelse(pairs._at < pairs._window, 1, 0).sum(),
     )
     joined = leads.left_join(responses, leads.id == responses._lid)
     return joined.select(*leads.columns, "first_out", "touches")
+
+
+def _won_contacts(frame: Frame) -> ir.Table:
+    """Contacts (`_wc`) with a won opportunity closed by as_of, once each."""
+    opps = frame.sources.table("opportunities")
+    return (
+        opps.filter(
+            opps.status == "won",
+            opps.deleted_at.isnull(),
+            opps.closed_at < ts_literal(frame.as_of_end),
+        )
+        .select(_wc=opps.contact_id)
+        .distinct()
+    )
+
+
+RESPONSES = "responses"  # first outreach and follow-up touches (lead_responses)
+WON = "won"  # whether the lead's contact has a won deal (_won_contacts)
+
+
+def _lead_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
+    """The period's new leads shaped with `id` and, as `needs` asks, `first_out`, `touches`,
+    `minutes` (to first outreach, null without any) and `_wc` (null without a won deal)."""
+    table = lead_responses(frame) if RESPONSES in needs else new_lead_rows(frame)
+    if WON in needs:
+        won = _won_contacts(frame)
+        joined = table.left_join(won, table.id == won._wc)
+        table = joined.select(*table.columns, "_wc")
+    measures: dict[str, ir.Value] = {"id": table.id}
+    if RESPONSES in needs:
+        measures |= {
+            "first_out": table.first_out,
+            "touches": table.touches,
+            "minutes": _response_minutes(table),
+        }
+    if WON in needs:
+        measures["_wc"] = table._wc
+    return _shape(frame, table, **measures)
+
+
+LEADS = Family("leads", _lead_rows)
 
 
 def _shape(frame: Frame, table: ir.Table, **measures: ir.Value) -> ir.Table:
@@ -79,90 +125,81 @@ def _shape(frame: Frame, table: ir.Table, **measures: ir.Value) -> ir.Table:
     )
 
 
-def build_new_leads(frame: Frame) -> ir.Table:
-    """Leads created in the period (count)."""
-    leads = new_lead_rows(frame)
-    rows = _shape(frame, leads, id=leads.id)
-    return aggregate(frame, rows, value=lambda t: t.id.count())
-
-
-def build_contact_rate(frame: Frame) -> ir.Table:
-    """Share (0..1) of the period's new leads with any outreach by as_of; null without leads."""
-    table = lead_responses(frame)
-    rows = _shape(frame, table, hit=ibis.ifelse(table.first_out.notnull(), 1, 0))
-    return aggregate(frame, rows, value=lambda t: divide(t.hit.sum(), t.hit.count()))
-
-
 def _response_minutes(table: ir.Table) -> ir.Value:
     seconds = table.first_out.epoch_seconds() - table.created_at.epoch_seconds()
     return seconds.cast("float64") / 60.0
 
 
-def build_speed_median(frame: Frame) -> ir.Table:
-    """Median minutes from a new lead's creation to its first outreach (contacted leads only;
-    null when none was contacted)."""
-    table = lead_responses(frame)
-    table = table.filter(table.first_out.notnull())
-    rows = _shape(frame, table, minutes=_response_minutes(table))
-    return aggregate(frame, rows, value=lambda t: t.minutes.median())
+def _contacted(t: ir.Table) -> ir.BooleanValue:
+    return t.first_out.notnull()
 
 
-def build_speed_p90(frame: Frame) -> ir.Table:
-    """90th percentile (continuous) of minutes to first outreach, contacted leads only."""
-    table = lead_responses(frame)
-    table = table.filter(table.first_out.notnull())
-    rows = _shape(frame, table, minutes=_response_minutes(table))
-    return aggregate(frame, rows, value=lambda t: t.minutes.quantile(0.9))
+def _share(flag: ir.BooleanValue, where: ir.BooleanValue | None) -> ir.Value:
+    hit = ibis.ifelse(flag, 1, 0)
+    return divide(hit.sum(where=where), hit.count(where=where))
 
 
-def build_follow_up_compliance(frame: Frame) -> ir.Table:
-    """Share of contacted new leads that got at least FOLLOW_UP_TOUCHES (3) outbound calls,
-    emails or texts within FOLLOW_UP_DAYS (7) of creation; null when none was contacted."""
-    table = lead_responses(frame)
-    table = table.filter(table.first_out.notnull())
-    rows = _shape(frame, table, ok=ibis.ifelse(table.touches >= FOLLOW_UP_TOUCHES, 1, 0))
-    return aggregate(frame, rows, value=lambda t: divide(t.ok.sum(), t.ok.count()))
-
-
-def build_lead_to_close_rate(frame: Frame) -> ir.Table:
-    """Share of the period's new leads whose contact has a won opportunity closed by as_of."""
-    leads = new_lead_rows(frame)
-    opps = frame.sources.table("opportunities")
-    won = (
-        opps.filter(
-            opps.status == "won",
-            opps.deleted_at.isnull(),
-            opps.closed_at < ts_literal(frame.as_of_end),
-        )
-        .select(_wc=opps.contact_id)
-        .distinct()
-    )
-    joined = leads.left_join(won, leads.id == won._wc)
-    table = joined.select(*leads.columns, "_wc")
-    rows = _shape(frame, table, hit=ibis.ifelse(table._wc.notnull(), 1, 0))
-    return aggregate(frame, rows, value=lambda t: divide(t.hit.sum(), t.hit.count()))
+NEW_LEADS = Measure("Leads created in the period (count).", lambda t, w: t.id.count(where=w))
+CONTACT_RATE = Measure(
+    "Share (0..1) of the period's new leads with any outreach by as_of; null without leads.",
+    lambda t, w: _share(_contacted(t), w),
+    needs=frozenset({RESPONSES}),
+)
+SPEED_MEDIAN = Measure(
+    (
+        "Median minutes from a new lead's creation to its first outreach (contacted leads only; "
+        "null when none was contacted)."
+    ),
+    lambda t, w: t.minutes.median(where=w),
+    _contacted,
+    frozenset({RESPONSES}),
+)
+SPEED_P90 = Measure(
+    "90th percentile (continuous) of minutes to first outreach, contacted leads only.",
+    lambda t, w: t.minutes.quantile(0.9, where=w),
+    _contacted,
+    frozenset({RESPONSES}),
+)
+FOLLOW_UP = Measure(
+    (
+        "Share of contacted new leads that got at least FOLLOW_UP_TOUCHES (3) outbound calls, "
+        "emails or texts within FOLLOW_UP_DAYS (7) of creation; null when none was contacted."
+    ),
+    lambda t, w: _share(t.touches >= FOLLOW_UP_TOUCHES, w),
+    _contacted,
+    frozenset({RESPONSES}),
+)
+LEAD_TO_CLOSE = Measure(
+    "Share of the period's new leads whose contact has a won opportunity closed by as_of.",
+    lambda t, w: _share(t._wc.notnull(), w),
+    needs=frozenset({WON}),
+)
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric(
+    family_metric(
+        LEADS,
+        NEW_LEADS,
         "new_leads",
         "New leads",
         Unit.COUNT,
         "Contacts created in the period (deleted ones excluded).",
         DIMS,
         True,
-        build_new_leads,
     ),
-    Metric(
+    family_metric(
+        LEADS,
+        CONTACT_RATE,
         "contact_rate",
         "Contact rate",
         Unit.RATIO,
         "Share of the period's new leads that got an outbound call, email or sms by as_of.",
         DIMS,
         True,
-        build_contact_rate,
     ),
-    Metric(
+    family_metric(
+        LEADS,
+        SPEED_MEDIAN,
         "speed_to_lead_median_minutes",
         "Speed to lead (median)",
         Unit.DURATION_MINUTES,
@@ -170,18 +207,20 @@ METRICS: tuple[Metric, ...] = (
         "leads never contacted are left out.",
         DIMS,
         False,
-        build_speed_median,
     ),
-    Metric(
+    family_metric(
+        LEADS,
+        SPEED_P90,
         "speed_to_lead_p90_minutes",
         "Speed to lead (90th percentile)",
         Unit.DURATION_MINUTES,
         "90th percentile of minutes from creation to first outreach (contacted leads).",
         DIMS,
         False,
-        build_speed_p90,
     ),
-    Metric(
+    family_metric(
+        LEADS,
+        FOLLOW_UP,
         "follow_up_compliance",
         "Follow-up compliance",
         Unit.RATIO,
@@ -189,15 +228,15 @@ METRICS: tuple[Metric, ...] = (
         f"emails or texts within {FOLLOW_UP_DAYS} days of creation.",
         DIMS,
         True,
-        build_follow_up_compliance,
     ),
-    Metric(
+    family_metric(
+        LEADS,
+        LEAD_TO_CLOSE,
         "lead_to_close_rate",
         "Lead-to-close rate",
         Unit.RATIO,
         "Share of the period's new leads whose contact has a won opportunity closed by as_of.",
         DIMS,
         True,
-        build_lead_to_close_rate,
     ),
 )
