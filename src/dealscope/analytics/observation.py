@@ -8,18 +8,56 @@ one into the other, and sets the cut-off: nothing that happened after the end of
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import ibis
 import pandas as pd
 
 from dealscope.analytics.periods import Period
 from dealscope.errors import ValidationFailed
 
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
 
 def local_midnight_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     """The first instant of `day` in `zone`, in UTC."""
     return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
+def utc_offsets(
+    zone: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.timedelta]]:
+    """The offsets from UTC of `zone` over the instants `[start, end)`, in order, as
+    (first instant, offset) pieces; the first piece begins at `start`. Changes are found
+    by stepping six hours at a time and bisecting to the microsecond."""
+
+    def offset(instant: dt.datetime) -> dt.timedelta:
+        found = instant.astimezone(zone).utcoffset()
+        assert found is not None
+        return found
+
+    pieces = [(start, offset(start))]
+    step, tick = dt.timedelta(hours=6), dt.timedelta(microseconds=1)
+    low = start
+    while low < end:
+        high = min(low + step, end)
+        if offset(high) == pieces[-1][1]:
+            low = high
+            continue
+        while high - low > tick:  # offset(low) is the current one, offset(high) is not
+            middle = low + (high - low) // 2
+            if offset(middle) == pieces[-1][1]:
+                low = middle
+            else:
+                high = middle
+        if high < end:
+            pieces.append((high, offset(high)))
+        low = high
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -59,6 +97,25 @@ class Observation:
         delta = dt.timedelta(days=self.period.days * periods)
         earlier = Period(self.period.start - delta, self.period.end - delta)
         return Observation(earlier, self.as_of - delta, self.timezone)
+
+    def local_clock(
+        self, instants: ir.TimestampValue, start: dt.datetime, end: dt.datetime
+    ) -> ir.TimestampValue:
+        """Instants of `[start, end)` (an Ibis column of UTC instants) moved by the zone's
+        offset, so their UTC date, hour and weekday, in the database, are the tenant's
+        wall-clock ones: the offsets are worked out here, one CASE branch per change."""
+        pieces = utc_offsets(self.zone, start, end)
+
+        def shift(offset: dt.timedelta) -> ir.IntervalValue:
+            return ibis.interval(seconds=int(offset.total_seconds()))
+
+        if len(pieces) == 1:
+            return instants + shift(pieces[0][1])
+        branches = [
+            (instants < following, shift(offset))
+            for (_, offset), (following, _) in itertools.pairwise(pieces)
+        ]
+        return instants + ibis.cases(*branches, else_=shift(pieces[-1][1]))
 
     def local(self, instants: pd.Series) -> pd.Series:
         """UTC instants as wall-clock times of the tenant's zone."""

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import ibis
-import pandas as pd
 
 from dealscope.analytics import pipeline_health as health
-from dealscope.analytics.leadframes import build_leads, load_leads
+from dealscope.analytics.leadframes import build_leads
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import Grain, buckets, grain_start
 from dealscope.analytics.sources import Sources
@@ -26,6 +25,8 @@ from dealscope.analytics.stats import ratio
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,32 @@ def default_grain(days: int) -> Grain:
     return Grain.WEEK if days <= 92 else Grain.MONTH
 
 
-def compute_stage_funnel(furthest: pd.Series) -> list[StageCount]:
+# Kinds of rows of the cohort's counts (`build_cohort_counts`).
+BY_SOURCE_DAY, BY_AGENT, BY_CLOCK, BY_PROGRESS = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class CohortCounts:
+    """The cohort's deals counted in the database: `n` deals and `won` of them per key."""
+
+    by_source_day: list[tuple[str, dt.date, int, int]]  # source, local day of creation
+    by_agent: list[tuple[int | None, int, int]]  # assigned agent (None: unassigned)
+    by_clock: list[tuple[int, int, int]]  # local weekday (Monday 0), local hour, n
+    by_progress: list[tuple[int, bool, int]]  # furthest stage index, lost, n
+
+    @property
+    def leads(self) -> int:
+        return sum(n for *_, n, _won in self.by_source_day)
+
+
+def compute_stage_funnel(progress: list[tuple[int, bool, int]]) -> list[StageCount]:
     """Deals reaching each stage (furthest stage index at or beyond it), with the share of
-    the previous stage and of all deals that got there (fractions 0..1)."""
-    total = len(furthest)
-    counts = [int((furthest >= i).sum()) for i in range(len(PIPELINE_STAGES))]
+    the previous stage and of all deals that got there (fractions 0..1). `progress` counts
+    deals by furthest stage index and lost flag."""
+    total = sum(n for _, _, n in progress)
+    counts = [
+        sum(n for furthest, _, n in progress if furthest >= i) for i in range(len(PIPELINE_STAGES))
+    ]
     return [
         StageCount(
             stage=stage,
@@ -117,62 +139,119 @@ def compute_stage_funnel(furthest: pd.Series) -> list[StageCount]:
 
 
 def compute_volume(
-    cohort: pd.DataFrame, observation: Observation, grain: Grain
+    by_source_day: list[tuple[str, dt.date, int, int]], observation: Observation, grain: Grain
 ) -> list[SourceVolume]:
     """New deals per source per bucket (count), every bucket of the period listed."""
     starts = buckets(observation.period, grain)
-    days = observation.local_dates(cohort["created_at"])
-    bucket = days.map({d: grain_start(d, grain) for d in days.unique()})  # once per day
-    counts = pd.crosstab(cohort["source"], bucket) if len(cohort) else pd.DataFrame()
-    result = []
-    for source in sorted(counts.index):
-        row = counts.loc[source]
-        points = [VolumePoint(s, int(row.get(s, 0))) for s in starts]
-        result.append(SourceVolume(str(source), int(row.sum()), points))
+    per_source: dict[str, dict[dt.date, int]] = {}
+    for source, day, n, _ in by_source_day:
+        row = per_source.setdefault(source, {})
+        start = grain_start(day, grain)
+        row[start] = row.get(start, 0) + n
+    result = [
+        SourceVolume(source, sum(row.values()), [VolumePoint(s, row.get(s, 0)) for s in starts])
+        for source, row in per_source.items()
+    ]
     return sorted(result, key=lambda v: (-v.total, v.source))
 
 
-def _conversions(keys: pd.Series, won: pd.Series) -> list[tuple[object, int, int]]:
-    grouped = pd.DataFrame({"key": keys, "won": won}).groupby("key", dropna=True)["won"]
-    return [
-        (key, int(n), int(w))
-        for key, n, w in zip(grouped.size().index, grouped.size(), grouped.sum(), strict=True)
-    ]
+def _conversions(keyed: list[tuple[K, int, int]]) -> dict[K, tuple[int, int]]:
+    """Deals and won deals summed per key."""
+    totals: dict[K, tuple[int, int]] = {}
+    for key, n, won in keyed:
+        leads, wins = totals.get(key, (0, 0))
+        totals[key] = (leads + n, wins + won)
+    return totals
 
 
 def compute_conversions(
-    cohort: pd.DataFrame, won: pd.Series, observation: Observation
+    counts: CohortCounts,
 ) -> tuple[list[Conversion], list[Conversion], list[Conversion]]:
     """Lead -> won conversion (won deals / cohort deals, 0..1) by source, by agent and by
     month of creation. Deals without an agent are left out of the agent table."""
-    by_source = [
-        Conversion(str(k), n, w, ratio(w, n)) for k, n, w in _conversions(cohort["source"], won)
-    ]
-    by_agent = [
-        Conversion(str(k), n, w, ratio(w, n), agent_id=int(str(k)))
-        for k, n, w in _conversions(cohort["agent_id"], won)
-    ]
-    days = observation.local_dates(cohort["created_at"])
-    months = days.map({d: f"{d:%Y-%m}" for d in days.unique()})  # once per day
-    by_month = [Conversion(str(k), n, w, ratio(w, n)) for k, n, w in _conversions(months, won)]
+    sources = _conversions([(s, n, w) for s, _, n, w in counts.by_source_day])
+    by_source = [Conversion(k, n, w, ratio(w, n)) for k, (n, w) in sources.items()]
+    agents = _conversions([(a, n, w) for a, n, w in counts.by_agent if a is not None])
+    by_agent = [Conversion(str(k), n, w, ratio(w, n), agent_id=k) for k, (n, w) in agents.items()]
+    months = _conversions([(f"{d:%Y-%m}", n, w) for _, d, n, w in counts.by_source_day])
+    by_month = [Conversion(k, n, w, ratio(w, n)) for k, (n, w) in sorted(months.items())]
     by_source.sort(key=lambda c: (-c.leads, c.key))
     by_agent.sort(key=lambda c: (-c.leads, c.agent_id or 0))
     return by_source, by_agent, by_month
 
 
-def compute_drop_off(furthest: pd.Series, lost: pd.Series) -> list[DropOff]:
+def compute_drop_off(progress: list[tuple[int, bool, int]]) -> list[DropOff]:
     """Per stage: deals that reached it, and those lost with it as their furthest stage."""
     result = []
     for i, stage in enumerate(PIPELINE_STAGES):
         if stage == WON:
             continue
-        reached = int((furthest >= i).sum())
-        lost_here = int(((furthest == i) & lost).sum())
+        reached = sum(n for furthest, _, n in progress if furthest >= i)
+        lost_here = sum(n for furthest, lost, n in progress if furthest == i and lost)
         result.append(DropOff(stage, reached, lost_here, ratio(lost_here, reached)))
     return result
 
 
-def compute_flows(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> list[Flow]:
+def build_cohort_counts(sources: Sources, observation: Observation) -> ir.Table:
+    """The cohort's deals (created in the period) counted four ways in one statement, one
+    `kind` per way: by source and local day of creation, by agent, by local weekday and
+    hour, and by furthest stage and lost flag (see `_with_progress`); `won` counts those
+    that reached the won stage. Keys not used by a kind are NULL."""
+    cohort = build_leads(sources, observation.end_utc, observation.start_utc)
+    deals = _with_progress(sources, cohort, observation.cutoff_utc)
+    local = observation.local_clock(deals.created_at, observation.start_utc, observation.end_utc)
+    base = deals.select(
+        source=deals.source.fill_null("unknown"),
+        agent_id=deals.agent_id,
+        day=local.date(),
+        weekday=local.date().day_of_week.index().cast("int64"),
+        hour=local.hour().cast("int64"),
+        furthest=deals.furthest.cast("int64"),
+        lost=deals.lost.cast("int64"),
+        won=ibis.ifelse(deals.furthest == STAGE_INDEX[WON], 1, 0),
+    )
+
+    def counted(kind: int, **keys: ir.Value) -> ir.Table:
+        columns: dict[str, ir.Value] = {
+            "kind": ibis.literal(kind, "int64"),
+            "source": ibis.null("string"),
+            "day": ibis.null("date"),
+            "a": ibis.null("int64"),
+            "b": ibis.null("int64"),
+            **keys,
+        }
+        return base.group_by(**columns).agg(n=ibis._.count(), won=base.won.sum())
+
+    return ibis.union(
+        counted(BY_SOURCE_DAY, source=base.source, day=base.day),
+        counted(BY_AGENT, a=base.agent_id),
+        counted(BY_CLOCK, a=base.weekday, b=base.hour),
+        counted(BY_PROGRESS, a=base.furthest, b=base.lost),
+    )
+
+
+def cohort_counts(sources: Sources, observation: Observation) -> CohortCounts:
+    """`build_cohort_counts` run (its SQL kept per observation and scope)."""
+    names, rows = sources.fetch(
+        lambda: build_cohort_counts(sources, observation), ("pipeline.cohort", observation)
+    )
+    at = {name: i for i, name in enumerate(names)}
+    counts = CohortCounts([], [], [], [])
+    for row in rows:
+        kind, n, won = int(row[at["kind"]]), int(row[at["n"]]), int(row[at["won"]])
+        a, b = row[at["a"]], row[at["b"]]
+        if kind == BY_SOURCE_DAY:
+            counts.by_source_day.append((str(row[at["source"]]), row[at["day"]], n, won))
+        elif kind == BY_AGENT:
+            counts.by_agent.append((None if a is None else int(a), n, won))
+        elif kind == BY_CLOCK:
+            counts.by_clock.append((int(a), int(b), n))
+        else:
+            counts.by_progress.append((int(a), bool(b), n))
+    return counts
+
+
+def build_flows(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> ir.Table:
     """Counts of stage moves from -> to (including moves to "lost") made by the deals of
     `cohort` before `cutoff`, for a Sankey chart: each stage_history row paired with the
     deal's row before it (a deal's first row, its arrival, is no move), counted in the
@@ -184,12 +263,18 @@ def compute_flows(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> li
     deal = ibis.window(group_by=history.opportunity_id, order_by=[history.changed_at, history.id])
     pairs = history.select(from_stage=history.to_stage.lag().over(deal), to_stage=history.to_stage)
     pairs = pairs.filter(pairs.from_stage.notnull())
-    counts = sources.frame(pairs.group_by("from_stage", "to_stage").agg(n=ibis._.count()))
+    return pairs.group_by("from_stage", "to_stage").agg(n=ibis._.count())
+
+
+def compute_flows(sources: Sources, observation: Observation) -> list[Flow]:
+    """`build_flows` for the observation's cohort, in stage order."""
+    cohort = build_leads(sources, observation.end_utc, observation.start_utc)
+    _, rows = sources.fetch(
+        lambda: build_flows(sources, cohort, observation.cutoff_utc),
+        ("pipeline.flows", observation),
+    )
     order = {**STAGE_INDEX, LOST: len(PIPELINE_STAGES)}
-    flows = [
-        Flow(str(f), str(t), int(n))
-        for f, t, n in zip(counts["from_stage"], counts["to_stage"], counts["n"], strict=True)
-    ]
+    flows = [Flow(str(f), str(t), int(n)) for f, t, n in rows]
     return sorted(
         flows,
         key=lambda x: (
@@ -227,13 +312,8 @@ def compute_pipeline(
 ) -> PipelineReport:
     """The pipeline dashboard for `observation` over the scoped `sources`."""
     grain = grain or default_grain(observation.period.days)
-    cutoff = observation.cutoff_utc
-    cohort_expr = build_leads(sources, observation.end_utc, observation.start_utc)
-    cohort = load_leads(sources, _with_progress(sources, cohort_expr, cutoff))
-    furthest = cohort["furthest"].astype(int)
-    won = furthest == STAGE_INDEX[WON]
-    lost = cohort["lost"].astype(int) == 1
-    by_source, by_agent, by_month = compute_conversions(cohort, won, observation)
+    counts = cohort_counts(sources, observation)
+    by_source, by_agent, by_month = compute_conversions(counts)
     pipeline = health.open_pipeline(sources, observation)
     return PipelineReport(
         period_start=observation.period.start,
@@ -241,17 +321,17 @@ def compute_pipeline(
         as_of=observation.as_of,
         timezone=observation.timezone,
         grain=grain,
-        cohort_leads=len(cohort),
-        funnel=compute_stage_funnel(furthest),
-        volume_by_source=compute_volume(cohort, observation, grain),
+        cohort_leads=counts.leads,
+        funnel=compute_stage_funnel(counts.by_progress),
+        volume_by_source=compute_volume(counts.by_source_day, observation, grain),
         velocity=health.compute_velocity(sources, observation),
         aging=health.compute_aging(pipeline),
         temperature=health.compute_temperature(pipeline),
         conversion_by_source=by_source,
         conversion_by_agent=by_agent,
         conversion_by_month=by_month,
-        drop_off=compute_drop_off(furthest, lost),
-        flows=compute_flows(sources, cohort_expr, cutoff),
-        arrivals_heatmap=health.compute_heatmap(cohort["created_at"], observation),
+        drop_off=compute_drop_off(counts.by_progress),
+        flows=compute_flows(sources, observation),
+        arrivals_heatmap=health.heatmap_of(counts.by_clock),
         outbound_heatmap=health.outbound_heatmap(sources, observation),
     )
