@@ -121,6 +121,11 @@ def _load(url: str, leads: int, seed: int) -> int:
         brokerage = generate_brokerage(BrokerageSpec(leads=leads, seed=seed, end=BENCH_END))
         loaded = load_brokerage(warehouse, brokerage, TENANT_SLUG, cipher=throwaway_cipher())
         with unit_of_work(warehouse) as uow:
+            uow.connection.execute(
+                sa.update(schema.tenants)
+                .where(schema.tenants.c.id == loaded.tenant_id)
+                .values(name=_bench_name(leads, seed))
+            )
             admin = UserCreate(
                 email=ADMIN_EMAIL, full_name="Bench Admin", password=ADMIN_PASSWORD, role=Role.ADMIN
             )
@@ -154,28 +159,27 @@ def _raw_summary(warehouse: Warehouse, tenant_id: int, timezone: str) -> None:
     compute_summary(service, RangeName.LAST_30_DAYS, Compare.PREVIOUS_PERIOD, None, None)
 
 
-def _existing_tenant(url: str, leads: int) -> int | None:
+def _bench_name(leads: int, seed: int) -> str:
+    """The bench tenant's name: what a kept warehouse was generated with."""
+    return f"Bench API: {leads:,} leads, seed {seed}"
+
+
+def _existing_tenant(url: str, leads: int, seed: int) -> int | None:
     """The bench tenant of a warehouse an earlier run kept (None when it has none); refuses
-    one that holds another number of leads. The file is trusted to hold the same seed's
-    brokerage: the run records that it reused it."""
+    one generated with another number of leads or seed."""
     with open_warehouse(url) as warehouse:
         upgrade(warehouse)
         with warehouse.engine.connect() as conn:
             tenant = conn.execute(
-                sa.select(schema.tenants.c.id).where(
+                sa.select(schema.tenants.c.id, schema.tenants.c.name).where(
                     schema.tenants.c.slug == TENANT_SLUG
                 )
             ).first()
-            if tenant is None:
-                return None
-            count = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(schema.leads)
-                .where(schema.leads.c.tenant_id == tenant.id)
-            ).scalar_one()
-    if count != leads:
+    if tenant is None:
+        return None
+    if tenant.name != _bench_name(leads, seed):
         raise ValueError(
-            f"the kept warehouse holds {count:,} bench leads, not {leads:,}: "
+            f"the kept warehouse holds {tenant.name!r}, not {leads:,} leads of seed {seed}: "
             "pass another --warehouse path or remove the file"
         )
     return int(tenant.id)
@@ -192,7 +196,7 @@ def bench_api(
         path = warehouse_path or Path(tmp) / "bench.duckdb"
         url = f"duckdb:///{path}"
         loading = time.perf_counter()
-        kept = _existing_tenant(url, leads) if path.exists() else None
+        kept = _existing_tenant(url, leads, seed) if path.exists() else None
         tenant_id = kept if kept is not None else _load(url, leads, seed)
         load_seconds = time.perf_counter() - loading
         settings = Settings(
