@@ -9,7 +9,7 @@ from functools import partial
 
 import ibis.expr.types as ir
 
-from dealscope.analytics.dimensions import Frame, aggregate
+from dealscope.analytics.dimensions import Frame, aggregate, as_text
 from dealscope.analytics.specs import ADDITIVE_UNITS, Dimension, Unit
 
 
@@ -63,7 +63,8 @@ class Family:
             if frame.keys and m.where is not None:
                 # The keys the measure's own rows have (a lone metric has no others).
                 values[f"_n{i}"] = partial(_rows, m.where)
-        wide = self.wide(frame, needs, values)
+        # Rows keep their keys as they are (ids, not text): the keys become text once grouped.
+        wide = as_text(frame, self.wide(frame, needs, values))
         out = []
         for i, m in enumerate(measures):
             part = wide

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from dealscope.analytics.dimensions import Frame, Via, aggregate, divide, shape
+from dealscope.analytics.dimensions import Frame, Via, aggregate, divide, epoch_seconds, shape
 from dealscope.analytics.metrics.base import Family, Measure, Metric, family_metric
 from dealscope.analytics.metrics.opportunities import (
     OPP_DIMS,
@@ -35,7 +35,7 @@ def _closed_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
     `status` and `days` (from creation to close). The stage dimension (deals lost only) is
     where a deal stood when it closed."""
     opps = _closed(frame, tuple(sorted(needs)))
-    seconds = opps.closed_at.epoch_seconds() - opps.created_at.epoch_seconds()
+    seconds = epoch_seconds(frame, opps.closed_at) - epoch_seconds(frame, opps.created_at)
     # Only won deals' days are read: the others are not worked out.
     days = ibis.ifelse(opps.status == WON, seconds.cast("float64") / 86400.0, ibis.null("float64"))
     return shape(
@@ -46,6 +46,7 @@ def _closed_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
         when=opps.closed_at,
         agent="assigned_agent_id",
         contact="contact_id",
+        text=False,
     )
 
 

@@ -19,6 +19,7 @@ from dealscope.analytics.dimensions import (
     Frame,
     Via,
     divide,
+    epoch_seconds,
     shape,
     ts_literal,
 )
@@ -104,7 +105,7 @@ def _lead_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
         measures |= {
             "first_out": table.first_out,
             "touches": table.touches,
-            "minutes": _response_minutes(table),
+            "minutes": _response_minutes(frame, table),
         }
     if WON in needs:
         measures["_wc"] = table._wc
@@ -122,11 +123,12 @@ def _shape(frame: Frame, table: ir.Table, **measures: ir.Value) -> ir.Table:
         measures,
         when=table.created_at,
         agent="assigned_agent_id",
+        text=False,
     )
 
 
-def _response_minutes(table: ir.Table) -> ir.Value:
-    seconds = table.first_out.epoch_seconds() - table.created_at.epoch_seconds()
+def _response_minutes(frame: Frame, table: ir.Table) -> ir.Value:
+    seconds = epoch_seconds(frame, table.first_out) - epoch_seconds(frame, table.created_at)
     return seconds.cast("float64") / 60.0
 
 

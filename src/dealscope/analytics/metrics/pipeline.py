@@ -9,7 +9,14 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from dealscope.analytics.dimensions import Frame, aggregate, shape, snapshot, ts_literal
+from dealscope.analytics.dimensions import (
+    Frame,
+    aggregate,
+    epoch_seconds,
+    shape,
+    snapshot,
+    ts_literal,
+)
 from dealscope.analytics.metrics.base import Family, Measure, Metric, family_metric
 from dealscope.analytics.metrics.opportunities import (
     LEAD_STAGES,
@@ -40,7 +47,7 @@ def _open_rows(frame: Frame, at: dt.datetime, needs: frozenset[str]) -> ir.Table
     filters by stage), `open_stage` and `weighted` (value × STAGE_PROBABILITY of it)."""
     staged = STAGE in needs or Dimension.STAGE in frame.wanted
     table = open_at(frame, at) if staged else _open_now(frame, at)
-    seconds = ts_literal(at).epoch_seconds() - table.created_at.epoch_seconds()
+    seconds = epoch_seconds(frame, ts_literal(at)) - epoch_seconds(frame, table.created_at)
     measures = {
         "id": table.id,
         "amount": table.value,
@@ -51,7 +58,15 @@ def _open_rows(frame: Frame, at: dt.datetime, needs: frozenset[str]) -> ir.Table
             "open_stage": table.stage_key,
             "weighted": table.value.cast("float64") * _probability(table.stage_key),
         }
-    return shape(frame, table, OPP_DIMS, measures, agent="assigned_agent_id", contact="contact_id")
+    return shape(
+        frame,
+        table,
+        OPP_DIMS,
+        measures,
+        agent="assigned_agent_id",
+        contact="contact_id",
+        text=False,
+    )
 
 
 class _OpenFamily(Family):
