@@ -196,7 +196,7 @@ def serve(
     # The web stack loads only for the command that serves it.
     import uvicorn
 
-    from dealscope.api.app import create_app
+    from dealscope.api.app import served_app
 
     settings = get_settings()
     host, port = host or settings.api_host, port or settings.api_port
@@ -210,7 +210,7 @@ def serve(
         f"API on http://{host}:{port} (docs at /docs) over "
         f"{escape(describe_url(settings.resolved_database_url))}"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.value)
+    uvicorn.run(served_app(settings), host=host, port=port, log_level=log_level.value)
 
 
 def dashboard_command(host: str, port: int) -> list[str]:

@@ -274,10 +274,13 @@ class WebhookFastPath:
     """Answers webhook deliveries ahead of the middleware stack and the router: a CRM
     sending thousands a second needs no request id, audit row, CORS or OpenAPI validation
     (the raw event is the record of each delivery). Same `deliver` as the routes, same
-    answers and errors; every other request passes through untouched."""
+    answers and errors; every other request passes through untouched. Placed in front of
+    the application itself, `owner` is the application whose state it uses (inside it,
+    the one in the request's scope)."""
 
-    def __init__(self, app: ASGIApp, prefix: str) -> None:
+    def __init__(self, app: ASGIApp, prefix: str, owner: Any = None) -> None:
         self.app = app
+        self._owner = owner
         self._pattern = re.compile(
             "^" + re.escape(prefix) + r"/webhooks/(ghl|generic)/([^/]+)(/workflow)?$"
         )
@@ -298,8 +301,8 @@ class WebhookFastPath:
         try:
             body = await _read(receive)
             ack = await deliver(
-                scope["app"].state, scope, source, match.group(2), Headers(scope=scope),
-                body, received_at,
+                (self._owner or scope["app"]).state, scope, source, match.group(2),
+                Headers(scope=scope), body, received_at,
             )  # fmt: skip
             payload = ack.model_dump()
         except PayloadTooLarge as exc:
