@@ -21,7 +21,7 @@ _CACHE_BLOCK = 64  # ids reserved at once for single-row writers
 # up to _MAX_CACHE_BLOCK: the webhook worker draws hundreds of ids a second per table, and
 # each block costs a transaction of its own (a fifth of the worker's time with 64).
 _MAX_CACHE_BLOCK = 4096
-_HOT_SECONDS = 1.0
+_HOT_SECONDS = 10.0
 
 
 class IdAllocator:
