@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import ibis.expr.types as ir
+
 from dealscope.analytics.dimensions import Frame
 from dealscope.analytics.leaderboard import (
     AgentRow,
@@ -169,11 +171,12 @@ class _Page:
             int(str(p["id"])): (str(p["name"]), _int(p["team_id"]), bool(p["is_active"]))
             for p in self.people
         }
-        t = service.sources.table("teams")
-        self.team_names = {
-            int(r["id"]): str(r["name"])
-            for r in service.sources.frame(t.select("id", "name")).to_dict("records")
-        }
+
+        def teams() -> ir.Table:
+            return service.sources.table("teams").select("id", "name")
+
+        _, rows = service.sources.fetch(teams, ("team_names",))
+        self.team_names = {int(r[0]): str(r[1]) for r in rows}
         scope = service.sources.scope.agent_ids
         self.tenant_wide = scope is None
         self.single_agent = scope is not None and len(scope) <= 1

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import ibis.expr.types as ir
+
 from dealscope.analytics.dimensions import Frame
 from dealscope.analytics.metrics.base import Metric
 from dealscope.analytics.periods import Period
@@ -85,11 +87,13 @@ def _team(value: object) -> int | None:
 
 def people_of(service: AnalyticsService) -> list[dict[str, object]]:
     """The agents the caller sees: id, team_id, is_active, name."""
-    t = service.sources.table("agents")
-    expr = t.select("id", "team_id", "is_active", name=t.first_name.concat(" ", t.last_name))
-    return [
-        {str(k): v for k, v in r.items()} for r in service.sources.frame(expr).to_dict("records")
-    ]
+
+    def build() -> ir.Table:
+        t = service.sources.table("agents")
+        return t.select("id", "team_id", "is_active", name=t.first_name.concat(" ", t.last_name))
+
+    names, rows = service.sources.fetch(build, ("people_of",))
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def leaderboard_requests(frame: Frame) -> tuple[Frame, tuple[Metric, ...]]:

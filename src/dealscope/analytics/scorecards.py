@@ -224,10 +224,15 @@ class PlanSources(Sources):
 
 def whole_teams(sources: Sources) -> list[int]:
     """The teams all of whose agents the caller sees (every team for a tenant-wide caller)."""
-    everyone = Sources(sources.warehouse, TenantScope(sources.scope.tenant_id)).table("agents")
-    rows = sources.frame(everyone.filter(everyone.team_id.notnull()).select("id", "team_id"))
+
+    def build() -> ir.Table:
+        tenant = Sources(sources.warehouse, TenantScope(sources.scope.tenant_id))
+        everyone = tenant.table("agents")
+        return everyone.filter(everyone.team_id.notnull()).select("id", "team_id")
+
+    _, rows = sources.fetch(build, ("whole_teams",))
     members: dict[int, set[int]] = {}
-    for r in rows.to_dict("records"):
-        members.setdefault(int(r["team_id"]), set()).add(int(r["id"]))
+    for agent, team in rows:
+        members.setdefault(int(team), set()).add(int(agent))
     visible = sources.scope.agent_ids
     return sorted(t for t, ids in members.items() if visible is None or ids <= visible)
