@@ -319,14 +319,16 @@ class AnalyticsService:
             if not ids:
                 labels[d.value] = {}
                 continue
-            if d == Dimension.AGENT:
-                t = self.sources.table("agents")
-                expr = t.filter(t.id.isin(ids)).select(
-                    "id", name=t.first_name.concat(" ", t.last_name)
-                )
-            else:
+
+            def build(d: Dimension = d, ids: list[int] = ids) -> ibis.Table:
+                if d == Dimension.AGENT:
+                    t = self.sources.table("agents")
+                    return t.filter(t.id.isin(ids)).select(
+                        "id", name=t.first_name.concat(" ", t.last_name)
+                    )
                 t = self.sources.table("teams" if d == Dimension.TEAM else "offices")
-                expr = t.filter(t.id.isin(ids)).select("id", "name")
-            found = self.sources.frame(expr)
-            labels[d.value] = {str(int(r["id"])): str(r["name"]) for r in found.to_dict("records")}
+                return t.filter(t.id.isin(ids)).select("id", "name")
+
+            _, found = self.sources.fetch(build, ("labels", d.value, tuple(ids)))
+            labels[d.value] = {str(int(r[0])): str(r[1]) for r in found}
         return labels
