@@ -181,6 +181,7 @@ class _Page:
         self.tenant_wide = scope is None
         self.single_agent = scope is not None and len(scope) <= 1
         self.plans = PlanSources(service.sources, whole_teams(service.sources))
+        self._listed: dict[int, tuple[Values, list[int]]] = {}
 
     def frame(self, *dims: Dimension, period: Period | None = None, **kw: Any) -> Frame:
         s = self.service
@@ -188,9 +189,14 @@ class _Page:
 
     def listed(self, values: Values) -> list[int]:
         """Agents a leaderboard lists: active ones, and any other with figures (`values`
-        split by agent)."""
-        seen = {int(str(k[0])) for rows in values.values() for k in rows if k[0] is not None}
-        return [a for a, (_, _, active) in self.agents.items() if active or a in seen]
+        split by agent). Worked out once per `values` (a page asks for every team)."""
+        found = self._listed.get(id(values))
+        if found is None or found[0] is not values:
+            keys = {k[0] for rows in values.values() for k in rows}
+            seen = {int(str(k)) for k in keys if k is not None}
+            listed = [a for a, (_, _, active) in self.agents.items() if active or a in seen]
+            found = self._listed[id(values)] = (values, listed)
+        return found[1]
 
     def members(self, team_id: int | None, values: Values) -> list[int]:
         return [a for a in self.listed(values) if self.agents[a][1] == team_id]
