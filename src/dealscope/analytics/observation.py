@@ -98,24 +98,25 @@ class Observation:
         earlier = Period(self.period.start - delta, self.period.end - delta)
         return Observation(earlier, self.as_of - delta, self.timezone)
 
-    def local_clock(
+    def offset_micros(
         self, instants: ir.TimestampValue, start: dt.datetime, end: dt.datetime
-    ) -> ir.TimestampValue:
-        """Instants of `[start, end)` (an Ibis column of UTC instants) moved by the zone's
-        offset, so their UTC date, hour and weekday, in the database, are the tenant's
-        wall-clock ones: the offsets are worked out here, one CASE branch per change."""
+    ) -> ir.IntegerValue:
+        """The zone's offset from UTC, in microseconds, at each of `instants` (an Ibis column
+        of instants in `[start, end)`): worked out here, one CASE branch per change, so the
+        database only adds it to the instant's microseconds since 1970 to get the tenant's
+        wall-clock time (no calendar arithmetic on instants per row)."""
         pieces = utc_offsets(self.zone, start, end)
 
-        def shift(offset: dt.timedelta) -> ir.IntervalValue:
-            return ibis.interval(seconds=int(offset.total_seconds()))
+        def micros(offset: dt.timedelta) -> ir.IntegerScalar:
+            return ibis.literal(offset // dt.timedelta(microseconds=1), "int64")
 
         if len(pieces) == 1:
-            return instants + shift(pieces[0][1])
+            return micros(pieces[0][1])
         branches = [
-            (instants < following, shift(offset))
+            (instants < following, micros(offset))
             for (_, offset), (following, _) in itertools.pairwise(pieces)
         ]
-        return instants + ibis.cases(*branches, else_=shift(pieces[-1][1]))
+        return ibis.cases(*branches, else_=micros(pieces[-1][1]))
 
     def local(self, instants: pd.Series) -> pd.Series:
         """UTC instants as wall-clock times of the tenant's zone."""

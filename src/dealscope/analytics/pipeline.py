@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
-
-import ibis
+from typing import TypeVar
 
 from dealscope.analytics import pipeline_health as health
-from dealscope.analytics.leadframes import build_leads
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import Grain, buckets, grain_start
+from dealscope.analytics.pipeline_queries import PipelineCounts, fetch_pipeline_counts
 from dealscope.analytics.sources import Sources
 from dealscope.analytics.stages import LOST, PIPELINE_STAGES, STAGE_INDEX, WON
 from dealscope.analytics.stats import ratio
-
-if TYPE_CHECKING:
-    import ibis.expr.types as ir
 
 K = TypeVar("K")
 
@@ -101,24 +96,6 @@ def default_grain(days: int) -> Grain:
     return Grain.WEEK if days <= 92 else Grain.MONTH
 
 
-# Kinds of rows of the cohort's counts (`build_cohort_counts`).
-BY_SOURCE_DAY, BY_AGENT, BY_CLOCK, BY_PROGRESS = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class CohortCounts:
-    """The cohort's deals counted in the database: `n` deals and `won` of them per key."""
-
-    by_source_day: list[tuple[str, dt.date, int, int]]  # source, local day of creation
-    by_agent: list[tuple[int | None, int, int]]  # assigned agent (None: unassigned)
-    by_clock: list[tuple[int, int, int]]  # local weekday (Monday 0), local hour, n
-    by_progress: list[tuple[int, bool, int]]  # furthest stage index, lost, n
-
-    @property
-    def leads(self) -> int:
-        return sum(n for *_, n, _won in self.by_source_day)
-
-
 def compute_stage_funnel(progress: list[tuple[int, bool, int]]) -> list[StageCount]:
     """Deals reaching each stage (furthest stage index at or beyond it), with the share of
     the previous stage and of all deals that got there (fractions 0..1). `progress` counts
@@ -165,7 +142,7 @@ def _conversions(keyed: list[tuple[K, int, int]]) -> dict[K, tuple[int, int]]:
 
 
 def compute_conversions(
-    counts: CohortCounts,
+    counts: PipelineCounts,
 ) -> tuple[list[Conversion], list[Conversion], list[Conversion]]:
     """Lead -> won conversion (won deals / cohort deals, 0..1) by source, by agent and by
     month of creation. Deals without an agent are left out of the agent table."""
@@ -192,91 +169,14 @@ def compute_drop_off(progress: list[tuple[int, bool, int]]) -> list[DropOff]:
     return result
 
 
-def build_cohort_counts(sources: Sources, observation: Observation) -> ir.Table:
-    """The cohort's deals (created in the period) counted four ways in one statement, one
-    `kind` per way: by source and local day of creation, by agent, by local weekday and
-    hour, and by furthest stage and lost flag (see `_with_progress`); `won` counts those
-    that reached the won stage. Keys not used by a kind are NULL."""
-    cohort = build_leads(sources, observation.end_utc, observation.start_utc)
-    deals = _with_progress(sources, cohort, observation.cutoff_utc)
-    local = observation.local_clock(deals.created_at, observation.start_utc, observation.end_utc)
-    base = deals.select(
-        source=deals.source.fill_null("unknown"),
-        agent_id=deals.agent_id,
-        day=local.date(),
-        weekday=local.date().day_of_week.index().cast("int64"),
-        hour=local.hour().cast("int64"),
-        furthest=deals.furthest.cast("int64"),
-        lost=deals.lost.cast("int64"),
-        won=ibis.ifelse(deals.furthest == STAGE_INDEX[WON], 1, 0),
-    )
-
-    def counted(kind: int, **keys: ir.Value) -> ir.Table:
-        columns: dict[str, ir.Value] = {
-            "kind": ibis.literal(kind, "int64"),
-            "source": ibis.null("string"),
-            "day": ibis.null("date"),
-            "a": ibis.null("int64"),
-            "b": ibis.null("int64"),
-            **keys,
-        }
-        return base.group_by(**columns).agg(n=ibis._.count(), won=base.won.sum())
-
-    return ibis.union(
-        counted(BY_SOURCE_DAY, source=base.source, day=base.day),
-        counted(BY_AGENT, a=base.agent_id),
-        counted(BY_CLOCK, a=base.weekday, b=base.hour),
-        counted(BY_PROGRESS, a=base.furthest, b=base.lost),
-    )
-
-
-def cohort_counts(sources: Sources, observation: Observation) -> CohortCounts:
-    """`build_cohort_counts` run (its SQL kept per observation and scope)."""
-    names, rows = sources.fetch(
-        lambda: build_cohort_counts(sources, observation), ("pipeline.cohort", observation)
-    )
-    at = {name: i for i, name in enumerate(names)}
-    counts = CohortCounts([], [], [], [])
-    for row in rows:
-        kind, n, won = int(row[at["kind"]]), int(row[at["n"]]), int(row[at["won"]])
-        a, b = row[at["a"]], row[at["b"]]
-        if kind == BY_SOURCE_DAY:
-            counts.by_source_day.append((str(row[at["source"]]), row[at["day"]], n, won))
-        elif kind == BY_AGENT:
-            counts.by_agent.append((None if a is None else int(a), n, won))
-        elif kind == BY_CLOCK:
-            counts.by_clock.append((int(a), int(b), n))
-        else:
-            counts.by_progress.append((int(a), bool(b), n))
-    return counts
-
-
-def build_flows(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> ir.Table:
-    """Counts of stage moves from -> to (including moves to "lost") made by the deals of
-    `cohort` before `cutoff`, for a Sankey chart: each stage_history row paired with the
-    deal's row before it (a deal's first row, its arrival, is no move), counted in the
-    database."""
-    table = sources.table("stage_history")
-    history = table.filter(
-        table.opportunity_id.isin(cohort.opportunity_id), table.changed_at < cutoff
-    )
-    deal = ibis.window(group_by=history.opportunity_id, order_by=[history.changed_at, history.id])
-    pairs = history.select(from_stage=history.to_stage.lag().over(deal), to_stage=history.to_stage)
-    pairs = pairs.filter(pairs.from_stage.notnull())
-    return pairs.group_by("from_stage", "to_stage").agg(n=ibis._.count())
-
-
-def compute_flows(sources: Sources, observation: Observation) -> list[Flow]:
-    """`build_flows` for the observation's cohort, in stage order."""
-    cohort = build_leads(sources, observation.end_utc, observation.start_utc)
-    _, rows = sources.fetch(
-        lambda: build_flows(sources, cohort, observation.cutoff_utc),
-        ("pipeline.flows", observation),
-    )
+def compute_flows(flows: list[tuple[str, str, int]]) -> list[Flow]:
+    """Counts of stage moves from -> to (including moves to "lost") made by the cohort's
+    deals before the cut-off, for a Sankey chart (a deal's first row, its arrival, is no
+    move), in stage order."""
     order = {**STAGE_INDEX, LOST: len(PIPELINE_STAGES)}
-    flows = [Flow(str(f), str(t), int(n)) for f, t, n in rows]
+    result = [Flow(f, t, n) for f, t, n in flows]
     return sorted(
-        flows,
+        result,
         key=lambda x: (
             order.get(x.from_stage, 99),
             order.get(x.to_stage, 99),
@@ -286,52 +186,31 @@ def compute_flows(sources: Sources, observation: Observation) -> list[Flow]:
     )
 
 
-def _with_progress(sources: Sources, cohort: ir.Table, cutoff: dt.datetime) -> ir.Table:
-    """`cohort` with, per deal, `furthest` (the index in PIPELINE_STAGES of the furthest
-    stage it entered before `cutoff`; 0, "new", without history: a deal that reached
-    "offer" counts as having reached every stage before it) and `lost` (1 when it moved
-    to "lost"), aggregated in the database."""
-    table = sources.table("stage_history")
-    history = table.filter(
-        table.opportunity_id.isin(cohort.opportunity_id), table.changed_at < cutoff
-    )
-    index = history.to_stage.cases(*STAGE_INDEX.items(), else_=ibis.null("int64"))
-    progress = history.group_by("opportunity_id").agg(
-        furthest=index.max(), lost=ibis.ifelse(history.to_stage == LOST, 1, 0).max()
-    )
-    joined = cohort.left_join(progress, "opportunity_id")
-    return joined.select(
-        *[cohort[c] for c in cohort.columns],
-        furthest=joined.furthest.fill_null(0),
-        lost=joined.lost.fill_null(0),
-    )
-
-
 def compute_pipeline(
     sources: Sources, observation: Observation, grain: Grain | None = None
 ) -> PipelineReport:
-    """The pipeline dashboard for `observation` over the scoped `sources`."""
+    """The pipeline dashboard for `observation` over the scoped `sources` (one query:
+    `pipeline_queries`)."""
     grain = grain or default_grain(observation.period.days)
-    counts = cohort_counts(sources, observation)
+    counts = fetch_pipeline_counts(sources, observation)
     by_source, by_agent, by_month = compute_conversions(counts)
-    pipeline = health.open_pipeline(sources, observation)
     return PipelineReport(
         period_start=observation.period.start,
         period_end=observation.period.last_day,
         as_of=observation.as_of,
         timezone=observation.timezone,
         grain=grain,
-        cohort_leads=counts.leads,
+        cohort_leads=counts.cohort_leads,
         funnel=compute_stage_funnel(counts.by_progress),
         volume_by_source=compute_volume(counts.by_source_day, observation, grain),
-        velocity=health.compute_velocity(sources, observation),
-        aging=health.compute_aging(pipeline),
-        temperature=health.compute_temperature(pipeline),
+        velocity=health.compute_velocity(counts.velocity),
+        aging=health.compute_aging(counts.open),
+        temperature=health.compute_temperature(counts.open),
         conversion_by_source=by_source,
         conversion_by_agent=by_agent,
         conversion_by_month=by_month,
         drop_off=compute_drop_off(counts.by_progress),
-        flows=compute_flows(sources, observation),
+        flows=compute_flows(counts.flows),
         arrivals_heatmap=health.heatmap_of(counts.by_clock),
-        outbound_heatmap=health.outbound_heatmap(sources, observation),
+        outbound_heatmap=health.heatmap_of(counts.outbound),
     )
