@@ -16,7 +16,7 @@ import ibis
 from pydantic import BaseModel, Field
 
 from dealscope.analytics.dimensions import Frame, frame_key, ts_literal
-from dealscope.analytics.metrics.opportunities import open_at
+from dealscope.analytics.metrics.opportunities import open_deals_at
 from dealscope.analytics.periods import (
     Compare,
     Period,
@@ -209,7 +209,8 @@ class _Summary:
         )
 
         def build() -> ibis.Table:
-            deals = open_at(frame, frame.as_of_end)
+            # Counts and stage-change times only: the deals' stages then are not needed.
+            deals = open_deals_at(frame, frame.as_of_end)
             cutoff = ts_literal(frame.as_of_end - dt.timedelta(days=STALE_DAYS))
             moved = ibis.coalesce(deals.last_stage_change_at, deals.created_at)
             stale = ibis.ifelse(moved < cutoff, 1, 0).sum()

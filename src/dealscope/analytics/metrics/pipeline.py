@@ -22,8 +22,8 @@ from dealscope.analytics.metrics.opportunities import (
     LEAD_STAGES,
     OPP_DIMS,
     STAGE_PROBABILITY,
-    live_opportunities,
     open_at,
+    open_deals_at,
 )
 from dealscope.analytics.specs import Dimension, Unit
 
@@ -33,20 +33,12 @@ DIMS = frozenset(OPP_DIMS)
 STAGE = "stage"  # the stage each deal stood in at the instant (from stage_history)
 
 
-def _open_now(frame: Frame, at: dt.datetime) -> ir.Table:
-    """The opportunities `open_at` gives, without their stage then (no history read)."""
-    opps = live_opportunities(frame)
-    moment = ts_literal(at)
-    still_open = (opps.status == "open") & opps.closed_at.isnull()
-    return opps.filter(opps.created_at < moment, still_open | (opps.closed_at >= moment))
-
-
 def _open_rows(frame: Frame, at: dt.datetime, needs: frozenset[str]) -> ir.Table:
     """Opportunities open at instant `at`, shaped with `id`, `amount` (value) and `age` (days
     since creation), and where `needs` asks for the stage then (or the frame splits or
     filters by stage), `open_stage` and `weighted` (value × STAGE_PROBABILITY of it)."""
     staged = STAGE in needs or Dimension.STAGE in frame.wanted
-    table = open_at(frame, at) if staged else _open_now(frame, at)
+    table = open_at(frame, at) if staged else open_deals_at(frame, at)
     seconds = epoch_seconds(frame, ts_literal(at)) - epoch_seconds(frame, table.created_at)
     measures = {
         "id": table.id,
