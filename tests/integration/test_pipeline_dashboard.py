@@ -4,6 +4,8 @@ Expected values are worked out by hand in the comments next to the data."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pipeline_scenarios import Scenario, at, by
 
@@ -174,3 +176,26 @@ def test_an_agent_sees_only_their_own_deals(warehouse: Warehouse) -> None:
     assert report.cohort_leads == 2  # B and D
     assert [c.agent_id for c in report.conversion_by_agent] == [2]
     assert report.funnel[-1].leads == 1  # B
+
+
+def test_days_and_months_are_the_tenant_calendars(warehouse: Warehouse) -> None:
+    s = Scenario(warehouse, timezone="America/Chicago")
+    # 1 March 05:30 UTC is 23:30 on 28 February in Chicago (CST): before the period.
+    s.deal(at(3, 1, 5, 30))
+    # 3 March 05:30 UTC is Sunday 2 March 23:30 CST: the week of 24 February.
+    s.deal(at(3, 3, 5, 30), source="referral")
+    # 10 March 04:30 UTC is Sunday 9 March 23:30 CDT (DST began that morning): week of 3 March.
+    s.deal(at(3, 10, 4, 30), source="referral")
+    # 1 April 04:00 UTC is 31 March 23:00 CDT: in March, week of 31 March.
+    s.deal(at(4, 1, 4), [("contacted", at(4, 1, 4, 30))], source="referral")
+
+    report = compute_pipeline(s.sources(), s.observation(as_of=dt.date(2025, 4, 2)), Grain.WEEK)
+
+    assert report.cohort_leads == 3
+    referral = by(report.volume_by_source, "source")["referral"]
+    assert [(p.bucket_start.day, p.leads) for p in referral.points] == [
+        (24, 1), (3, 1), (10, 0), (17, 0), (24, 0), (31, 1)
+    ]  # fmt: skip
+    assert [(m.key, m.leads) for m in report.conversion_by_month] == [("2025-03", 3)]
+    heatmap = report.arrivals_heatmap
+    assert (heatmap.counts[6][23], heatmap.counts[0][23], heatmap.total) == (2, 1, 3)
