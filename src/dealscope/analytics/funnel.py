@@ -291,34 +291,46 @@ def _month_key(t1: ir.TimestampValue, observation: Observation) -> ir.StringValu
     return ibis.cases(*branches, else_=ibis.null()).cast("string")
 
 
-def _counts(
-    sources: Sources, cohort: ir.Table, query: FunnelQuery, observation: Observation
-) -> pd.DataFrame:
+def _counts(sources: Sources, query: FunnelQuery, observation: Observation) -> pd.DataFrame:
     """Deals (n) by period and steps reached; for the observed period (0) also by the
     keys the breakdown and the comparison need (source, agent, month; NULL otherwise),
     and, for its deals that reached the last step, by their t1 and finished times (one
     query, so the walk runs once: the converted deals are the only rows fetched one by
-    one, for exact quantiles of the time to convert)."""
+    one, for exact quantiles of the time to convert). The observed period's cohort and
+    the HISTORY_PERIODS before it are walked together; the statement is compiled once
+    per query and observation."""
     wanted = {query.breakdown.value} if query.breakdown else set()
     for segment in (query.segment_a, query.segment_b):
         if segment is not None:
             wanted.add(parse_segment(segment)[0])
-    current = cohort.period == 0
-    keys: dict[str, ir.Value] = {
-        "source": cohort.source,
-        "agent": cohort.agent_id,
-        "month": _month_key(cohort.t1, observation),
-    }
-    extra = {
-        name: ibis.ifelse(current, value, ibis.null(value.type()))
-        for name, value in keys.items()
-        if name in wanted
-    }
-    converted = current & (cohort.reached == len(query.steps))
-    extra["started"] = ibis.ifelse(converted, cohort.t1, ibis.null(cohort.t1.type()))
-    extra["finished"] = ibis.ifelse(converted, cohort.finished, ibis.null(cohort.t1.type()))
-    expr = cohort.mutate(**extra).group_by(["period", "reached", *extra]).agg(n=ibis._.count())
-    frame = sources.frame(expr)
+
+    def build() -> ir.Table:
+        observations = [observation] + [
+            observation.shifted(p) for p in range(1, HISTORY_PERIODS + 1)
+        ]
+        windows = [CohortWindow(o.start_utc, o.end_utc, o.cutoff_utc) for o in observations]
+        window = dt.timedelta(days=query.window_days)
+        cohort = cohorts(sources, query.steps, window, query.order, windows)
+        current = cohort.period == 0
+        keys: dict[str, ir.Value] = {
+            "source": cohort.source,
+            "agent": cohort.agent_id,
+            "month": _month_key(cohort.t1, observation),
+        }
+        extra = {
+            name: ibis.ifelse(current, value, ibis.null(value.type()))
+            for name, value in keys.items()
+            if name in wanted
+        }
+        converted = current & (cohort.reached == len(query.steps))
+        extra["started"] = ibis.ifelse(converted, cohort.t1, ibis.null(cohort.t1.type()))
+        extra["finished"] = ibis.ifelse(converted, cohort.finished, ibis.null(cohort.t1.type()))
+        return cohort.mutate(**extra).group_by(["period", "reached", *extra]).agg(n=ibis._.count())
+
+    names, rows = sources.fetch(build, ("funnel.counts", query, observation))
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    for name in ("period", "reached", "n"):
+        frame[name] = frame[name].astype("int64")
     if "agent" in frame:
         frame["agent"] = frame["agent"].astype("Int64")
     return frame
@@ -337,10 +349,7 @@ def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuer
     """The funnel dashboard for `observation` over the scoped `sources`: the observed
     period's cohort and the HISTORY_PERIODS before it are walked in one query."""
     steps = query.steps
-    observations = [observation] + [observation.shifted(p) for p in range(1, HISTORY_PERIODS + 1)]
-    windows = [CohortWindow(o.start_utc, o.end_utc, o.cutoff_utc) for o in observations]
-    cohort = cohorts(sources, steps, dt.timedelta(days=query.window_days), query.order, windows)
-    counts = _counts(sources, cohort, query, observation)
+    counts = _counts(sources, query, observation)
 
     def funnel_of(period: int) -> list[FunnelStep]:
         part = counts[(counts["period"] == period).to_numpy()]

@@ -99,69 +99,80 @@ def cohorts(
     t1, reached (1..len(steps)) and finished (the moment the last step was completed, NULL
     unless all were reached)."""
     cutoff = max(w.cutoff for w in windows)
-    deals = build_leads(sources, cutoff)
     history = sources.table("stage_history")
     lo, hi = min(w.start for w in windows), max(w.end for w in windows)
-    # A deal's t1 is its first entry into step 1 ever; later steps are entered after t1,
-    # so no earlier than the first window. Deleted or later-created deals drop out at the
-    # join with `deals` at the end (a deal's walk reads only its own history).
-    into_first = history.filter(history.changed_at < hi, history.to_stage == steps[0])
-    entries = history.filter(
-        history.changed_at >= lo,
-        history.changed_at < cutoff,
-        history.to_stage.isin(list(steps[1:])),
-    ).select("opportunity_id", "to_stage", "changed_at")
-    firsts = into_first.group_by("opportunity_id").agg(t1=into_first.changed_at.min())
-    firsts = firsts.filter(
-        firsts.t1 >= lo,
-        firsts.t1 < hi,
-        _which(firsts.t1, windows, range(len(windows))).notnull(),
-    )
-    chain = firsts.select(
-        "opportunity_id",
-        "t1",
+    # A deal's t1 is its first entry into step 1 ever: its earliest entry in [lo, hi), when
+    # it has none before lo (checked at the end). A deal's walk reads only its own history.
+    into_first = history.filter(history.to_stage == steps[0])
+    recent = into_first.filter(into_first.changed_at >= lo, into_first.changed_at < hi)
+    firsts = recent.group_by("opportunity_id").agg(t1=recent.changed_at.min())
+    firsts = firsts.filter(_which(firsts.t1, windows, range(len(windows))).notnull())
+    firsts = firsts.mutate(
         deadline=ibis.least(
             firsts.t1 + ibis.interval(seconds=int(window.total_seconds())),
             _which(firsts.t1, windows, [w.cutoff for w in windows]),
         ),
-        reached=ibis.literal(1),
         at=firsts.t1,  # when the last step reached was entered
-        latest=firsts.t1,  # the latest entry among the steps reached
     )
-    # One step at a time: a deal that reached the step before looks for its earliest entry
-    # into this step in the window (strict: not before the step before; any: not before
-    # t1). Each step reads only the one before, so the query grows linearly with steps.
-    for k, step in enumerate(steps[1:], start=2):
-        into = entries.filter(entries.to_stage == step).select(
-            deal=entries.opportunity_id, entry=entries.changed_at
-        )
-        earliest = chain.at if order == FunnelOrder.STRICT else chain.t1
-        joined = chain.left_join(
-            into,
+    # One step at a time, over the deals that reached the step before only: each looks for
+    # its earliest entry into this step in the window (strict: not before the step
+    # before's; any: not before t1). Later steps are entered after t1, so no earlier than
+    # the first window. The query grows linearly with the steps.
+    entries = history.filter(
+        history.to_stage.isin(list(steps[1:])),
+        history.changed_at >= lo,
+        history.changed_at < cutoff,
+    ).select(deal=history.opportunity_id, stage=history.to_stage, entry=history.changed_at)
+    reached = [firsts]
+    for step in steps[1:]:
+        before = reached[-1]
+        view = entries.view()  # each step reads the entries read once (a shared CTE)
+        into = view.filter(view.stage == step)
+        earliest = before.at if order == FunnelOrder.STRICT else before.t1
+        # `before` joins on the right: it is also the left table of a join below, and Ibis
+        # shares a relation between queries (a CTE) only when its uses differ.
+        joined = into.inner_join(
+            before,
             [
-                chain.opportunity_id == into.deal,
-                chain.reached == k - 1,
+                before.opportunity_id == into.deal,
                 into.entry >= earliest,
-                into.entry <= chain.deadline,
+                into.entry <= before.deadline,
             ],
         )
-        grouped = joined.group_by(list(chain.columns)).agg(hit=joined.entry.min())
-        found = grouped.hit.notnull()
-        chain = grouped.select(
-            "opportunity_id",
-            "t1",
-            "deadline",
-            reached=ibis.ifelse(found, k, grouped.reached),
-            at=ibis.ifelse(found, grouped.hit, grouped.at),
-            latest=ibis.ifelse(found, ibis.greatest(grouped.latest, grouped.hit), grouped.latest),
+        reached.append(
+            joined.group_by(["opportunity_id", "t1", "deadline"]).agg(at=joined.entry.min())
         )
-    walked = chain.inner_join(deals, "opportunity_id")
+    # Each step's deals are among the step before's, so the steps a deal reached and when it
+    # entered the latest of them are gathered from the last step back (each join probes
+    # only the deals of one step).
+    last = reached[-1]
+    tail = last.select(deal=last.opportunity_id, count=ibis.literal(len(steps)), latest=last.at)
+    for k in range(len(steps) - 1, 1, -1):
+        step = reached[k - 1]
+        joined = step.left_join(tail, step.opportunity_id == tail.deal)
+        tail = joined.select(
+            deal=joined.opportunity_id,
+            count=joined["count"].fill_null(k),
+            latest=ibis.ifelse(
+                joined.deal.notnull(), ibis.greatest(joined.at, joined.latest), joined.at
+            ),
+        )
+    # Candidates with an entry into step 1 before the first window are not in any cohort:
+    # an anti-join reads only those earlier entries' ids, so all history is not grouped.
+    # Deleted or later-created deals drop out at the join with the deals.
+    earlier = into_first.filter(into_first.changed_at < lo)
+    walked = (
+        firsts.anti_join(earlier, firsts.opportunity_id == earlier.opportunity_id)
+        .left_join(tail, firsts.opportunity_id == tail.deal)
+        .inner_join(build_leads(sources, cutoff), "opportunity_id")
+    )
+    count = walked["count"].fill_null(1)
     return walked.select(
         "opportunity_id",
         "agent_id",
         "t1",
-        "reached",
+        reached=count,
         source=walked.source.fill_null("unknown"),
         period=_which(walked.t1, windows, range(len(windows))),
-        finished=ibis.ifelse(walked.reached == len(steps), walked.latest, ibis.null()),
+        finished=ibis.ifelse(count == len(steps), walked.latest, ibis.null()),
     )
