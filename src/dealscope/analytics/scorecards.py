@@ -75,13 +75,17 @@ def roll_up(
     groups (`pooled`). Splitting by team puts a row in the team of its agent, so the sums
     are the team split's values (to the cent)."""
     out: dict[str, dict[Key, float | None]] = {}
+    groups: dict[str | None, Key] = {}  # each agent's group, looked up once
     for metric in SCORECARD_METRICS:
         if not metric.additive:
             out[metric.slug] = dict(pooled[metric.slug])
             continue
         parts: dict[Key, list[float]] = {}
         for key, value in by_agent[metric.slug].items():
-            parts.setdefault(group_of(key[0]), []).append(value or 0.0)
+            group = groups.get(key[0])
+            if group is None:
+                group = groups[key[0]] = group_of(key[0])
+            parts.setdefault(group, []).append(value or 0.0)
         out[metric.slug] = {k: math.fsum(v) for k, v in parts.items()}
     return out
 

@@ -67,6 +67,8 @@ def validate_query(query: MetricQuery) -> list[Metric]:
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is float:  # what the stacked query gives (its values are cast so)
+        return None if math.isnan(value) else value
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, Decimal):
@@ -166,14 +168,19 @@ class AnalyticsService:
             key = tuple((frame_key(f), tuple(m.slug for m in ms)) for f, ms in requests)
             names, rows = self.sources.fetch(build, ("compute_many", key))
             at = {name: i for i, name in enumerate(names)}
+            request_at, slug_at, value_at = at["_request"], at["_slug"], at["value"]
+            # Per request, where each key is read and whether it is a bucket (a date).
+            readers = [
+                [(at[f"_k{i}"], name == BUCKET) for i, name in enumerate(frame.keys)]
+                for frame, _ in requests
+            ]
             for row in rows:
-                number = int(row[at["_request"]])
-                frame = requests[number][0]
+                number = int(row[request_at])
                 found: list[Any] = []
-                for i, name in enumerate(frame.keys):
-                    value = _text(row[at[f"_k{i}"]])
-                    found.append(_day(value) if name == BUCKET and value is not None else value)
-                raw[number][str(row[at["_slug"]])][tuple(found)] = _number(row[at["value"]])
+                for column, bucket in readers[number]:
+                    value = _text(row[column])
+                    found.append(_day(value) if bucket and value is not None else value)
+                raw[number][str(row[slug_at])][tuple(found)] = _number(row[value_at])
         return [
             {m.slug: self._fill(m.additive, frame, raw[n][m.slug]) for m in metrics}
             for n, (frame, metrics) in enumerate(requests)

@@ -74,18 +74,16 @@ def lead_responses(frame: Frame) -> ir.Table:
     return joined.select(*leads.columns, "first_out", "touches")
 
 
-def _won_contacts(frame: Frame) -> ir.Table:
-    """Contacts (`_wc`) with a won opportunity closed by as_of, once each."""
+def _won_contacts(frame: Frame) -> ir.Column:
+    """Contacts with a won opportunity closed by as_of (a lead is a hit when among them)."""
     opps = frame.sources.table("opportunities")
-    return (
-        opps.filter(
-            opps.status == "won",
-            opps.deleted_at.isnull(),
-            opps.closed_at < ts_literal(frame.as_of_end),
-        )
-        .select(_wc=opps.contact_id)
-        .distinct()
+    won = opps.filter(
+        opps.status == "won",
+        opps.deleted_at.isnull(),
+        opps.closed_at < ts_literal(frame.as_of_end),
+        opps.contact_id.notnull(),
     )
+    return won.contact_id
 
 
 RESPONSES = "responses"  # first outreach and follow-up touches (lead_responses)
@@ -94,12 +92,9 @@ WON = "won"  # whether the lead's contact has a won deal (_won_contacts)
 
 def _lead_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
     """The period's new leads shaped with `id` and, as `needs` asks, `first_out`, `touches`,
-    `minutes` (to first outreach, null without any) and `_wc` (null without a won deal)."""
+    `minutes` (to first outreach, null without any) and `won` (whether the contact has a
+    won deal)."""
     table = lead_responses(frame) if RESPONSES in needs else new_lead_rows(frame)
-    if WON in needs:
-        won = _won_contacts(frame)
-        joined = table.left_join(won, table.id == won._wc)
-        table = joined.select(*table.columns, "_wc")
     measures: dict[str, ir.Value] = {"id": table.id}
     if RESPONSES in needs:
         measures |= {
@@ -108,7 +103,7 @@ def _lead_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
             "minutes": _response_minutes(frame, table),
         }
     if WON in needs:
-        measures["_wc"] = table._wc
+        measures["won"] = table.id.isin(_won_contacts(frame))
     return _shape(frame, table, **measures)
 
 
@@ -173,7 +168,7 @@ FOLLOW_UP = Measure(
 )
 LEAD_TO_CLOSE = Measure(
     "Share of the period's new leads whose contact has a won opportunity closed by as_of.",
-    lambda t, w: _share(t._wc.notnull(), w),
+    lambda t, w: _share(t.won, w),
     needs=frozenset({WON}),
 )
 
