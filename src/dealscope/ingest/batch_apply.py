@@ -355,7 +355,9 @@ class _MessagePhase(_KnownContacts, MessagePage):
 
     def _deal_at(self, contact_id: int, at: dt.datetime) -> int | None:
         deals = self._deal_lists.get(contact_id)
-        if deals is None:  # a placeholder made or found in this batch: read its deals
+        if deals is None and contact_id in self.batch_contacts.new:
+            return None  # a placeholder made in this phase: a new id, no deal names it
+        if deals is None:  # a placeholder found in this batch: read its deals
             return super()._deal_at(contact_id, at)
         return links.pick_deal(deals, at)
 
