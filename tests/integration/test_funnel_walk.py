@@ -1,6 +1,6 @@
-"""The funnel walk in the database (`cohorts`) against its rules in Python (`walk`), deal by
-deal, on seeded random histories with re-entries, ties and out-of-order moves, on DuckDB
-and PostgreSQL alike."""
+"""The funnel walk in the database (`cohort_deals`, `walk_steps`) against its rules in
+Python (`walk`), deal by deal, on seeded random histories with re-entries, ties and
+out-of-order moves, on DuckDB and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 from pipeline_scenarios import Scenario, at
 
-from dealscope.analytics.funnel_walk import CohortWindow, FunnelOrder, cohorts, walk
+from dealscope.analytics.funnel_walk import (
+    CohortWindow,
+    FunnelOrder,
+    cohort_deals,
+    walk,
+    walk_steps,
+)
 from dealscope.analytics.observation import Observation
 from dealscope.analytics.periods import Period
 from dealscope.analytics.stages import PIPELINE_STAGES
@@ -79,18 +85,16 @@ def test_database_walk_matches_the_rules(warehouse: Warehouse, seed: int) -> Non
     ]
     for steps, days, order in queries:
         window = dt.timedelta(days=days)
-        frame = sources.frame(cohorts(sources, steps, window, order, windows))
-        took = pd.to_datetime(frame["finished"], utc=True) - pd.to_datetime(frame["t1"], utc=True)
-        got = {
-            int(deal): (
-                int(period),
-                int(reached),
-                None if pd.isna(d) else d.total_seconds() / 86400.0,
-            )
-            for deal, period, reached, d in zip(
-                frame["opportunity_id"], frame["period"], frame["reached"], took, strict=True
-            )
-        }
+        deals = cohort_deals(sources, steps[0], windows)
+        cohort = deals.select("opportunity_id", "t1", "period")
+        got: dict[int, tuple[int, int, float | None]] = {}
+        for k, table in enumerate(walk_steps(sources, cohort, steps, window, order, windows), 1):
+            frame = sources.frame(table)
+            took = pd.to_datetime(frame["latest"], utc=True) - pd.to_datetime(frame["t1"], utc=True)
+            for deal, period, d in zip(frame["opportunity_id"], frame["period"], took, strict=True):
+                days_taken = d.total_seconds() / 86400.0 if k == len(steps) else None
+                assert k == 1 or got[int(deal)][1] == k - 1  # among the step before's
+                got[int(deal)] = (int(period), k, days_taken)
         expected = _expected(history, steps, window, order, windows)
         assert got == expected, (steps, days, order)
         assert any(r > 1 for _, r, _ in expected.values()), "the scenario walks past step 1"

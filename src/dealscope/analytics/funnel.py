@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import ibis
 import pandas as pd
 
-from dealscope.analytics.funnel_walk import CohortWindow, FunnelOrder, cohorts
+from dealscope.analytics.funnel_walk import CohortWindow, FunnelOrder, cohort_deals, walk_steps
 from dealscope.analytics.observation import Observation, local_midnight_utc
 from dealscope.analytics.sources import Sources
 from dealscope.analytics.stages import stage_index
@@ -291,14 +291,15 @@ def _month_key(t1: ir.TimestampValue, observation: Observation) -> ir.StringValu
     return ibis.cases(*branches, else_=ibis.null()).cast("string")
 
 
-def _counts(sources: Sources, query: FunnelQuery, observation: Observation) -> pd.DataFrame:
-    """Deals (n) by period and steps reached; for the observed period (0) also by the
-    keys the breakdown and the comparison need (source, agent, month; NULL otherwise),
-    and, for its deals that reached the last step, by their t1 and finished times (one
-    query, so the walk runs once: the converted deals are the only rows fetched one by
-    one, for exact quantiles of the time to convert). The observed period's cohort and
-    the HISTORY_PERIODS before it are walked together; the statement is compiled once
-    per query and observation."""
+def _walk(
+    sources: Sources, query: FunnelQuery, observation: Observation
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The observed period's cohort (0) and the HISTORY_PERIODS before it, walked together
+    in one query compiled once per query and observation. Returns the deals (n) by period
+    and steps reached, for the observed period also by the keys the breakdown and the
+    comparison need (source, agent, month; NULL otherwise); and its converted deals (n)
+    by t1 (started) and when they reached the last step (finished), for exact quantiles
+    of the time to convert."""
     wanted = {query.breakdown.value} if query.breakdown else set()
     for segment in (query.segment_a, query.segment_b):
         if segment is not None:
@@ -309,47 +310,70 @@ def _counts(sources: Sources, query: FunnelQuery, observation: Observation) -> p
             observation.shifted(p) for p in range(1, HISTORY_PERIODS + 1)
         ]
         windows = [CohortWindow(o.start_utc, o.end_utc, o.cutoff_utc) for o in observations]
-        window = dt.timedelta(days=query.window_days)
-        cohort = cohorts(sources, query.steps, window, query.order, windows)
-        current = cohort.period == 0
-        keys: dict[str, ir.Value] = {
-            "source": cohort.source,
-            "agent": cohort.agent_id,
-            "month": _month_key(cohort.t1, observation),
+        deals = cohort_deals(sources, query.steps[0], windows)
+        current = deals.period == 0
+        values: dict[str, ir.Value] = {
+            "source": deals.source.fill_null("unknown"),
+            "agent": deals.agent_id,
+            "month": _month_key(deals.t1, observation),
         }
-        extra = {
+        keys = {
             name: ibis.ifelse(current, value, ibis.null(value.type()))
-            for name, value in keys.items()
+            for name, value in values.items()
             if name in wanted
         }
-        converted = current & (cohort.reached == len(query.steps))
-        extra["started"] = ibis.ifelse(converted, cohort.t1, ibis.null(cohort.t1.type()))
-        extra["finished"] = ibis.ifelse(converted, cohort.finished, ibis.null(cohort.t1.type()))
-        return cohort.mutate(**extra).group_by(["period", "reached", *extra]).agg(n=ibis._.count())
+        cohort = deals.select("opportunity_id", "t1", "period", **keys)
+        window = dt.timedelta(days=query.window_days)
+        walked = walk_steps(sources, cohort, query.steps, window, query.order, windows)
+        # Deals that reached step k or further, by period and keys; those that reached
+        # exactly k are those less the ones that reached k + 1.
+        groups = ["period", *keys]
+        at_least = [table.group_by(groups).agg(n=ibis._.count()) for table in walked]
+        parts = [table.mutate(reached=ibis.literal(k)) for k, table in enumerate(at_least, 1)]
+        parts += [
+            table.mutate(reached=ibis.literal(k), n=-table.n)
+            for k, table in enumerate(at_least[1:], 1)
+        ]
+        exact = ibis.union(*parts, distinct=False)
+        exact = exact.group_by(["period", "reached", *keys]).agg(n=exact.n.sum().cast("int64"))
+        moment = deals.t1.type()
+        exact = exact.mutate(started=ibis.null(moment), finished=ibis.null(moment))
+        done = walked[-1].filter(walked[-1].period == 0)
+        converted = done.group_by(started=done.t1, finished=done.latest).agg(n=ibis._.count())
+        converted = converted.select(
+            period=ibis.null(exact.period.type()),
+            reached=ibis.null(exact.reached.type()),
+            **{name: ibis.null(value.type()) for name, value in keys.items()},
+            started=converted.started,
+            finished=converted.finished,
+            n=converted.n,
+        )
+        return ibis.union(exact.select(*converted.columns), converted, distinct=False)
 
-    names, rows = sources.fetch(build, ("funnel.counts", query, observation))
+    names, rows = sources.fetch(build, ("funnel.walk", query, observation))
     frame = pd.DataFrame.from_records(rows, columns=names)
+    done = frame["finished"].notna().to_numpy()
+    counts = frame[~done].drop(columns=["started", "finished"]).reset_index(drop=True)
     for name in ("period", "reached", "n"):
-        frame[name] = frame[name].astype("int64")
-    if "agent" in frame:
-        frame["agent"] = frame["agent"].astype("Int64")
-    return frame
+        counts[name] = counts[name].astype("int64")
+    if "agent" in counts:
+        counts["agent"] = counts["agent"].astype("Int64")
+    return counts, frame[done].reset_index(drop=True)
 
 
-def _convert_days(counts: pd.DataFrame) -> pd.Series:
+def _convert_days(converted: pd.DataFrame) -> pd.Series:
     """Days from step 1 to the last step of the observed period's converted deals."""
-    done = counts[counts["finished"].notna().to_numpy()]
-    started = pd.to_datetime(done["started"], utc=True)
-    finished = pd.to_datetime(done["finished"], utc=True)
+    started = pd.to_datetime(converted["started"], utc=True)
+    finished = pd.to_datetime(converted["finished"], utc=True)
     days = (finished - started).dt.total_seconds() / 86400.0
-    return days.repeat(done["n"].astype(int).tolist()).astype(float).reset_index(drop=True)
+    return days.repeat(converted["n"].astype(int).tolist()).astype(float).reset_index(drop=True)
 
 
 def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuery) -> FunnelReport:
     """The funnel dashboard for `observation` over the scoped `sources`: the observed
     period's cohort and the HISTORY_PERIODS before it are walked in one query."""
     steps = query.steps
-    counts = _counts(sources, query, observation)
+    counts, converted = _walk(sources, query, observation)
 
     def funnel_of(period: int) -> list[FunnelStep]:
         part = counts[(counts["period"] == period).to_numpy()]
@@ -368,7 +392,7 @@ def compute_funnel(sources: Sources, observation: Observation, query: FunnelQuer
         order=query.order,
         steps=funnel,
         breakdown=breakdown,
-        time_to_convert=compute_time_to_convert(_convert_days(counts), query.window_days),
+        time_to_convert=compute_time_to_convert(_convert_days(converted), query.window_days),
         bottleneck=compute_bottleneck(funnel, past, HISTORY_PERIODS),
         comparison=compute_comparison(current, query),
     )

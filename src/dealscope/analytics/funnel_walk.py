@@ -9,9 +9,9 @@ Either way a deal counted for step k is counted for every step before it, so cou
 increase along the funnel. Step entries are stage_history rows into that stage; a skipped
 stage is not entered.
 
-`walk` states the rules for one deal in Python; `cohorts` applies the same rules to every
-deal in the database (an Ibis expression), so only per-deal results of a few columns, or
-their aggregates, leave it.
+`walk` states the rules for one deal in Python; `cohort_deals` and `walk_steps` apply the
+same rules to every deal in the database (Ibis expressions), so only their aggregates
+leave it.
 """
 
 from __future__ import annotations
@@ -86,51 +86,65 @@ def _which(
     )
 
 
-def cohorts(
+def cohort_deals(sources: Sources, first_step: str, windows: Sequence[CohortWindow]) -> ir.Table:
+    """The deals of the cohorts of `windows` (disjoint periods; the last cut-off is the
+    latest): those whose first entry ever into `first_step` (t1) lies in one of them, not
+    deleted and created before the last cut-off. Columns: opportunity_id, t1, period
+    (index into `windows`), source (NULL when none), agent_id."""
+    cutoff = max(w.cutoff for w in windows)
+    history = sources.table("stage_history")
+    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    into_first = history.filter(history.to_stage == first_step)
+    # t1 is the earliest entry in [lo, hi) of a deal with none before lo: an anti-join
+    # reads only the earlier entries' ids, so the deals of all history are not grouped.
+    recent = into_first.filter(into_first.changed_at >= lo, into_first.changed_at < hi)
+    firsts = recent.group_by("opportunity_id").agg(t1=recent.changed_at.min())
+    firsts = firsts.mutate(period=_which(firsts.t1, windows, range(len(windows))))
+    firsts = firsts.filter(firsts.period.notnull())
+    earlier = into_first.filter(into_first.changed_at < lo)
+    cohort = firsts.anti_join(earlier, firsts.opportunity_id == earlier.opportunity_id)
+    joined = cohort.inner_join(build_leads(sources, cutoff), "opportunity_id")
+    return joined.select("opportunity_id", "t1", "period", "source", "agent_id")
+
+
+def walk_steps(
     sources: Sources,
+    cohort: ir.Table,
     steps: Sequence[str],
     window: dt.timedelta,
     order: FunnelOrder,
     windows: Sequence[CohortWindow],
-) -> ir.Table:
-    """The deals of the cohorts of `windows` (disjoint periods; the last cut-off is the
-    latest), walked through `steps` as `walk` does, in the database. Columns:
-    opportunity_id, source ("unknown" when none), agent_id, period (index into `windows`),
-    t1, reached (1..len(steps)) and finished (the moment the last step was completed, NULL
-    unless all were reached)."""
+) -> list[ir.Table]:
+    """The deals of `cohort` (from `cohort_deals`, with any further columns) that reached
+    each step, walked as `walk` does, in the database: item k-1 holds those counted for
+    step k, with the cohort's columns and `latest`, when the latest of their steps 1..k
+    was entered (t1 for step 1). Each step's deals are among the step before's."""
     cutoff = max(w.cutoff for w in windows)
+    lo = min(w.start for w in windows)
     history = sources.table("stage_history")
-    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
-    # A deal's t1 is its first entry into step 1 ever: its earliest entry in [lo, hi), when
-    # it has none before lo (checked at the end). A deal's walk reads only its own history.
-    into_first = history.filter(history.to_stage == steps[0])
-    recent = into_first.filter(into_first.changed_at >= lo, into_first.changed_at < hi)
-    firsts = recent.group_by("opportunity_id").agg(t1=recent.changed_at.min())
-    firsts = firsts.filter(_which(firsts.t1, windows, range(len(windows))).notnull())
-    firsts = firsts.mutate(
+    carried = list(cohort.columns)
+    # The window closes `window` after t1, or at the cohort's cut-off if that comes first.
+    first = cohort.mutate(
         deadline=ibis.least(
-            firsts.t1 + ibis.interval(seconds=int(window.total_seconds())),
-            _which(firsts.t1, windows, [w.cutoff for w in windows]),
+            cohort.t1 + ibis.interval(seconds=int(window.total_seconds())),
+            _which(cohort.t1, windows, [w.cutoff for w in windows]),
         ),
-        at=firsts.t1,  # when the last step reached was entered
+        latest=cohort.t1,
     )
-    # One step at a time, over the deals that reached the step before only: each looks for
-    # its earliest entry into this step in the window (strict: not before the step
-    # before's; any: not before t1). Later steps are entered after t1, so no earlier than
-    # the first window. The query grows linearly with the steps.
-    entries = history.filter(
-        history.to_stage.isin(list(steps[1:])),
-        history.changed_at >= lo,
-        history.changed_at < cutoff,
-    ).select(deal=history.opportunity_id, stage=history.to_stage, entry=history.changed_at)
-    reached = [firsts]
+    reached = [first]
     for step in steps[1:]:
         before = reached[-1]
-        view = entries.view()  # each step reads the entries read once (a shared CTE)
-        into = view.filter(view.stage == step)
-        earliest = before.at if order == FunnelOrder.STRICT else before.t1
-        # `before` joins on the right: it is also the left table of a join below, and Ibis
-        # shares a relation between queries (a CTE) only when its uses differ.
+        # Later steps are entered after t1, so no earlier than the first window. (Each step
+        # reads its own entries: a scan filtered on one stage costs less than sharing one
+        # read of all the steps' entries, which the database then filters row by row.)
+        into = history.filter(
+            history.to_stage == step, history.changed_at >= lo, history.changed_at < cutoff
+        ).select(deal=history.opportunity_id, entry=history.changed_at)
+        # A deal that reached the step before looks for its earliest entry into this step
+        # in the window: strict, not before the step before's (the latest so far); any
+        # order, not before t1. (Each step's deals are read twice, here and by the
+        # caller's counts: Ibis shares them as one CTE.)
+        earliest = before.latest if order == FunnelOrder.STRICT else before.t1
         joined = into.inner_join(
             before,
             [
@@ -139,40 +153,8 @@ def cohorts(
                 into.entry <= before.deadline,
             ],
         )
+        found = joined.group_by([*carried, "deadline", "latest"]).agg(hit=joined.entry.min())
         reached.append(
-            joined.group_by(["opportunity_id", "t1", "deadline"]).agg(at=joined.entry.min())
+            found.select(*carried, "deadline", latest=ibis.greatest(found.latest, found.hit))
         )
-    # Each step's deals are among the step before's, so the steps a deal reached and when it
-    # entered the latest of them are gathered from the last step back (each join probes
-    # only the deals of one step).
-    last = reached[-1]
-    tail = last.select(deal=last.opportunity_id, count=ibis.literal(len(steps)), latest=last.at)
-    for k in range(len(steps) - 1, 1, -1):
-        step = reached[k - 1]
-        joined = step.left_join(tail, step.opportunity_id == tail.deal)
-        tail = joined.select(
-            deal=joined.opportunity_id,
-            count=joined["count"].fill_null(k),
-            latest=ibis.ifelse(
-                joined.deal.notnull(), ibis.greatest(joined.at, joined.latest), joined.at
-            ),
-        )
-    # Candidates with an entry into step 1 before the first window are not in any cohort:
-    # an anti-join reads only those earlier entries' ids, so all history is not grouped.
-    # Deleted or later-created deals drop out at the join with the deals.
-    earlier = into_first.filter(into_first.changed_at < lo)
-    walked = (
-        firsts.anti_join(earlier, firsts.opportunity_id == earlier.opportunity_id)
-        .left_join(tail, firsts.opportunity_id == tail.deal)
-        .inner_join(build_leads(sources, cutoff), "opportunity_id")
-    )
-    count = walked["count"].fill_null(1)
-    return walked.select(
-        "opportunity_id",
-        "agent_id",
-        "t1",
-        reached=count,
-        source=walked.source.fill_null("unknown"),
-        period=_which(walked.t1, windows, range(len(windows))),
-        finished=ibis.ifelse(count == len(steps), walked.latest, ibis.null()),
-    )
+    return [table.select(*carried, "latest") for table in reached]
