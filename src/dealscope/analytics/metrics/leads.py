@@ -22,6 +22,7 @@ from dealscope.analytics.dimensions import (
     epoch_seconds,
     shape,
     ts_literal,
+    within_days,
 )
 from dealscope.analytics.metrics.base import Family, Measure, Metric, family_metric
 from dealscope.analytics.specs import Dimension, Unit
@@ -59,16 +60,12 @@ def lead_responses(frame: Frame) -> ir.Table:
         # Outreach counts from the lead's creation on, so nothing before the period does.
         acts.occurred_at >= ts_literal(frame.start_at),
     ).select(_cid=acts.contact_id, _at=acts.occurred_at)
-    # The follow-up window's end, once per lead (not per touch: calendar arithmetic costs).
-    keys = leads.select(
-        _lid=leads.id,
-        _created=leads.created_at,
-        _window=leads.created_at + ibis.interval(days=FOLLOW_UP_DAYS),
-    )
+    keys = leads.select(_lid=leads.id, _created=leads.created_at)
     pairs = keys.inner_join(acts, [keys._lid == acts._cid, acts._at >= keys._created])
+    in_window = within_days(frame, pairs._at, pairs._created, FOLLOW_UP_DAYS)
     responses = pairs.group_by("_lid").aggregate(
         first_out=pairs._at.min(),
-        touches=ibis.ifelse(pairs._at < pairs._window, 1, 0).sum(),
+        touches=ibis.ifelse(in_window, 1, 0).sum(),
     )
     joined = leads.left_join(responses, leads.id == responses._lid)
     return joined.select(*leads.columns, "first_out", "touches")
