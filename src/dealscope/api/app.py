@@ -101,9 +101,18 @@ def served_app(settings: Settings | None = None) -> ASGIApp:
     """`create_app` as `dealscope serve` runs it: webhook deliveries are answered in front of
     FastAPI's own layers too (its telemetry check, body limit and error wrappers, which cost
     a webhook flood about a tenth of its time); the fast path inside the app stays for the
-    servers that run `create_app` directly (tests, benches)."""
+    servers that run `create_app` directly (tests, benches). Ibis's backend for the
+    warehouse is imported now rather than by the first analytics request (a second or more
+    of a busy machine, in the middle of whatever arrives first)."""
     app = create_app(settings)
+    _import_query_backend(app.state.settings.resolved_database_url)
     return webhooks.WebhookFastPath(app, prefix=API_PREFIX, owner=app)
+
+
+def _import_query_backend(url: str) -> None:
+    import ibis
+
+    getattr(ibis, "postgres" if url.startswith("postgresql") else "duckdb")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
