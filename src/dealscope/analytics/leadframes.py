@@ -1,4 +1,5 @@
-"""The rows the pipeline, funnel and speed dashboards read, as pandas frames.
+"""The deals the funnel and speed dashboards start from, and row loaders as pandas frames
+(the pipeline dashboard counts in the database instead: `pipeline_queries`).
 
 Each loader is one Ibis expression over `Sources` (so tenant and agent scope apply) that
 selects, filters and joins in the database; the per-lead sequencing that follows (stage

@@ -89,7 +89,7 @@ def _epoch_us(value: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignor
 def _micros(sources: Sources, instants: ir.TimestampValue) -> ir.IntegerValue:
     """Microseconds since 1970 of `instants`. DuckDB reads them off the instant; any
     calendar arithmetic there (casts, differences, extracting an hour) goes through its
-    calendar library, which costs some twenty times more per row."""
+    calendar library, several times dearer per row."""
     if sources.warehouse.ibis().name == "duckdb":
         micros: ir.IntegerValue = _epoch_us(instants)
         return micros
