@@ -122,7 +122,8 @@ class _BatchContacts:
     """The contacts a batch's deal and message events name, read once after its contact
     phase, and kept as `GhlRecords.contact_id` would find and write them: a placeholder for
     one not stored, dated by its earliest mention (new placeholders and those dates written
-    at `flush`, in one statement each, before a phase's own writes and the last phase)."""
+    at `flush`, before the events applied one by one; nothing before reads them from the
+    warehouse: the deal and message phases take them from here)."""
 
     def __init__(self, uow: UnitOfWork, tenant_id: int) -> None:
         self.uow = uow
@@ -177,9 +178,11 @@ class _BatchContacts:
 
 
 class _KnownContacts(GhlRecords):
-    """`contact_id` from the batch's `_BatchContacts` (the same rows, no query each)."""
+    """`contact_id` from the batch's `_BatchContacts` (the same rows, no query each): the
+    pages below need not read their contacts."""
 
     batch_contacts: _BatchContacts
+    reads_contacts = False
 
     def contact_id(self, external: Any, at: dt.datetime) -> int:
         external_id = text(external, 128)
@@ -326,7 +329,6 @@ class _DealPhase(_KnownContacts, OpportunityPage):
         self._relink.add(contact_id)
 
     def flush(self) -> None:
-        self.batch_contacts.flush()
         self._deal_writes.flush()
         self._observation_writes.flush()
         self._history_writes.flush()
@@ -360,10 +362,6 @@ class _MessagePhase(_KnownContacts, MessagePage):
         if deals is None:  # a placeholder found in this batch: read its deals
             return super()._deal_at(contact_id, at)
         return links.pick_deal(deals, at)
-
-    def flush(self) -> None:
-        self.batch_contacts.flush()
-        super().flush()
 
 
 def _text_id(value: Any) -> str | None:

@@ -172,6 +172,8 @@ class MessagePage(GhlRecords):
     `flush` last, in one unit of work. Messages never change once sent, so a stored one is
     skipped."""
 
+    reads_contacts = True  # `prefetch` reads the contacts (False: a subclass knows them)
+
     def __init__(
         self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher, recorded_from: str = "sync"
     ) -> None:
@@ -196,7 +198,7 @@ class MessagePage(GhlRecords):
                     )
                 ).scalars()
             )
-        if contact_ids:
+        if contact_ids and self.reads_contacts:
             found = self.conn.execute(
                 sa.select(contacts.c.external_id, contacts.c.id).where(
                     contacts.c.tenant_id == self.tenant_id,
@@ -237,6 +239,8 @@ class OpportunityPage(GhlRecords):
     its observations and stage history are written as `GhlRecords.upsert_opportunity` does
     (they depend on each other row by row)."""
 
+    reads_contacts = True  # `prefetch` reads the contacts (False: a subclass knows them)
+
     def __init__(
         self, uow: UnitOfWork, tenant_id: int, cipher: PiiCipher, recorded_from: str = "sync"
     ) -> None:
@@ -275,7 +279,7 @@ class OpportunityPage(GhlRecords):
             {str(r.get("contactId") or (r.get("contact") or {}).get("id") or "") for r in rows}
             - {""}
         )
-        if contact_ids:
+        if contact_ids and self.reads_contacts:
             known = self.conn.execute(
                 sa.select(contacts.c.external_id, contacts.c.id).where(
                     contacts.c.tenant_id == self.tenant_id,
