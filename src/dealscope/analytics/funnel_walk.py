@@ -96,12 +96,18 @@ def cohort_deals(sources: Sources, first_step: str, windows: Sequence[CohortWind
     lo, hi = min(w.start for w in windows), max(w.end for w in windows)
     into_first = history.filter(history.to_stage == first_step)
     # t1 is the earliest entry in [lo, hi) of a deal with none before lo: an anti-join
-    # reads only the earlier entries' ids, so the deals of all history are not grouped.
+    # reads only the earlier entries' ids, so the deals of all history are not grouped;
+    # only ids in the candidates' range can match (the older deals' rows are skipped
+    # where ids follow creation time, as they mostly do).
     recent = into_first.filter(into_first.changed_at >= lo, into_first.changed_at < hi)
     firsts = recent.group_by("opportunity_id").agg(t1=recent.changed_at.min())
     firsts = firsts.mutate(period=_which(firsts.t1, windows, range(len(windows))))
     firsts = firsts.filter(firsts.period.notnull())
-    earlier = into_first.filter(into_first.changed_at < lo)
+    earlier = into_first.filter(
+        into_first.changed_at < lo,
+        into_first.opportunity_id >= firsts.opportunity_id.min(),
+        into_first.opportunity_id <= firsts.opportunity_id.max(),
+    )
     cohort = firsts.anti_join(earlier, firsts.opportunity_id == earlier.opportunity_id)
     joined = cohort.inner_join(build_leads(sources, cutoff), "opportunity_id")
     return joined.select("opportunity_id", "t1", "period", "source", "agent_id")
@@ -124,10 +130,10 @@ def walk_steps(
     history = sources.table("stage_history")
     carried = list(cohort.columns)
     # The window closes `window` after t1, or at the cohort's cut-off if that comes first.
+    cutoffs = cohort.period.cases(*[(i, w.cutoff) for i, w in enumerate(windows)])
     first = cohort.mutate(
         deadline=ibis.least(
-            cohort.t1 + ibis.interval(seconds=int(window.total_seconds())),
-            _which(cohort.t1, windows, [w.cutoff for w in windows]),
+            cohort.t1 + ibis.interval(seconds=int(window.total_seconds())), cutoffs
         ),
         latest=cohort.t1,
     )
