@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -51,7 +51,7 @@ from dealscope.analytics.scorecards import (
     scorecard_of,
     whole_teams,
 )
-from dealscope.analytics.service import AnalyticsService, Key
+from dealscope.analytics.service import AnalyticsService, Key, target_requests, targets_of
 from dealscope.analytics.specs import Dimension
 from dealscope.errors import NotFound
 
@@ -253,20 +253,40 @@ class _Page:
             for _, g in TO_DATE
         ]
 
-    def quotas(
-        self, dim: Dimension, key: str | None, gci_now: float, to_date: Sequence[Values]
-    ) -> tuple[Quota, list[Quota]]:
-        """GCI against plan over the period, and over the month, quarter and year holding
-        as_of (plans of the whole month, quarter, year; GCI up to as_of)."""
+    def quota_periods(self) -> list[Period]:
+        """The period, and the whole month, quarter and year holding as_of."""
         as_of = self.service.as_of
-        periods = [self.period] + [
+        return [self.period] + [
             Period(grain_start(as_of, g), _after(grain_start(as_of, g), g)) for _, g in TO_DATE
         ]
-        frames = [
-            replace(self.frame(dim, period=p, filters=_only(dim, key)), sources=self.plans)
-            for p in periods
+
+    def plan_requests(self, dim: Dimension, key: str | None) -> list[tuple[Frame, list[str]]]:
+        """The GCI plans `quotas` reads (over `quota_periods`), to stack with the figures."""
+        return [
+            (
+                replace(self.frame(dim, period=p, filters=_only(dim, key)), sources=self.plans),
+                ["gci"],
+            )
+            for p in self.quota_periods()
         ]
-        plans = self.service.compute_targets([(f, ["gci"]) for f in frames])
+
+    def team_plan_request(self) -> tuple[Frame, list[str]]:
+        """Every team's GCI plan for the period (`_team_summaries`)."""
+        return replace(self.frame(Dimension.TEAM), sources=self.plans), ["gci"]
+
+    def quotas(
+        self,
+        dim: Dimension,
+        key: str | None,
+        gci_now: float,
+        to_date: Sequence[Values],
+        plans: Sequence[Mapping[str, Mapping[Key, float]]],
+    ) -> tuple[Quota, list[Quota]]:
+        """GCI against plan over the period, and over the month, quarter and year holding
+        as_of (plans of the whole month, quarter, year, from `plan_requests`; GCI up to
+        as_of)."""
+        as_of = self.service.as_of
+        periods = self.quota_periods()
         targets = [plan["gci"].get((key,)) for plan in plans]
         gcis = [gci_now] + [v["gci"].get((key,)) or 0.0 for v in to_date]
         labels = ["Period"] + [f"{label} to date" for label, _ in TO_DATE]
@@ -313,9 +333,14 @@ def compute_agent_detail(service: AnalyticsService, agent_id: int, period: Perio
     trend_frame = page.trend_frame(Dimension.AGENT, key)
     scorecards = page.requests()
     extra: list[Request] = [(trend_frame, TREND), *page.to_date_requests(Dimension.AGENT, key)]
-    found = service.compute_many([*scorecards, *extra])
+    asked = [*scorecards, *extra]
+    # The plans stacked with the figures: one statement for the page.
+    found = service.compute_many(
+        [*asked, *target_requests(page.plan_requests(Dimension.AGENT, key))]
+    )
     by_agent, by_team, whole = page.groups(found)
-    rest = found[len(scorecards) :]
+    rest = found[len(scorecards) : len(asked)]
+    plans = targets_of(found[len(asked) :])
     own = scorecard_of(by_agent, (key,))
     team_key: Key = (None if team_id is None else str(team_id),)
     team_card = scorecard_of(by_team, team_key)
@@ -328,7 +353,7 @@ def compute_agent_detail(service: AnalyticsService, agent_id: int, period: Perio
             scorecard=per_agent(team_card, mates),
             activities=activities_of(by_team, team_key, mates),
         )
-    period_quota, to_date = page.quotas(Dimension.AGENT, key, own.gci, rest[1:4])
+    period_quota, to_date = page.quotas(Dimension.AGENT, key, own.gci, rest[1:4], plans)
     return AgentDetail(
         period_start=period.start,
         period_end=period.last_day,
@@ -354,13 +379,14 @@ def compute_agent_detail(service: AnalyticsService, agent_id: int, period: Perio
 
 
 def _team_summaries(
-    page: _Page, teams: Sequence[int | None], by_agent: Values, by_team: Values
+    page: _Page,
+    teams: Sequence[int | None],
+    by_agent: Values,
+    by_team: Values,
+    plans: Mapping[Key, float],
 ) -> list[TeamSummary]:
-    """Summaries of `teams`, with their plans for the period (one query for all)."""
+    """Summaries of `teams`, with their GCI plans for the period (`team_plan_request`)."""
     total = math.fsum(v or 0.0 for v in by_team["gci"].values())
-    plans = page.service.compute_target(
-        "gci", replace(page.frame(Dimension.TEAM), sources=page.plans)
-    )
     out = []
     for team_id in teams:
         team_key: Key = (None if team_id is None else str(team_id),)
@@ -396,9 +422,12 @@ def compute_teams(service: AnalyticsService, period: Period) -> Teams:
     per-agent averages, share of the GCI the caller sees, and GCI against the team's plan;
     agents without a team are grouped as "No team". Most GCI first."""
     page = _Page(service, period)
-    by_agent, by_team, _ = page.groups(service.compute_many(page.requests()))
+    asked = page.requests()
+    found = service.compute_many([*asked, *target_requests([page.team_plan_request()])])
+    by_agent, by_team, _ = page.groups(found)
+    (plans,) = targets_of(found[len(asked) :])
     keys = list({page.agents[a][1] for a in page.listed(by_agent)})
-    teams = _team_summaries(page, keys, by_agent, by_team)
+    teams = _team_summaries(page, keys, by_agent, by_team, plans["gci"])
     return Teams(
         period_start=period.start,
         period_end=period.last_day,
@@ -419,11 +448,14 @@ def compute_team_detail(service: AnalyticsService, team_id: int, period: Period)
     trend_frame = page.trend_frame(Dimension.TEAM, key)
     scorecards = page.requests()
     extra: list[Request] = [(trend_frame, TREND), *page.to_date_requests(Dimension.TEAM, key)]
-    found = service.compute_many([*scorecards, *extra])
+    asked = [*scorecards, *extra]
+    plan_asks = [page.team_plan_request(), *page.plan_requests(Dimension.TEAM, key)]
+    found = service.compute_many([*asked, *target_requests(plan_asks)])
     by_agent, by_team, whole = page.groups(found)
-    rest = found[len(scorecards) :]
-    (team,) = _team_summaries(page, [team_id], by_agent, by_team)
-    _, to_date = page.quotas(Dimension.TEAM, key, team.scorecard.gci, rest[1:4])
+    rest = found[len(scorecards) : len(asked)]
+    team_plans, *plans = targets_of(found[len(asked) :])
+    (team,) = _team_summaries(page, [team_id], by_agent, by_team, team_plans["gci"])
+    _, to_date = page.quotas(Dimension.TEAM, key, team.scorecard.gci, rest[1:4], plans)
     people = [p for p in page.people if int(str(p["id"])) in mine]
     return TeamDetail(
         period_start=period.start,

@@ -105,6 +105,28 @@ def _plan_metric(slug: str) -> Metric:
     )
 
 
+def target_requests(
+    requests: Sequence[tuple[Frame, Sequence[str]]],
+) -> list[tuple[Frame, list[Metric]]]:
+    """`compute_many` requests for the plans of metric slugs over frames: a page can stack
+    them with its figures in one statement and read them back with `targets_of`."""
+    return [(frame, [_plan_metric(slug) for slug in slugs]) for frame, slugs in requests]
+
+
+def targets_of(
+    found: Sequence[dict[str, dict[Key, float | None]]],
+) -> list[dict[str, dict[Key, float]]]:
+    """What `compute_many` gave for `target_requests`, as `compute_targets` gives it: by
+    metric slug, keys without a plan absent."""
+    return [
+        {
+            slug.removeprefix("plan:"): {k: v for k, v in rows.items() if v is not None}
+            for slug, rows in values.items()
+        }
+        for values in found
+    ]
+
+
 class AnalyticsService:
     """Metric queries for one caller (`sources` carries its scope) on one `as_of` day, in the
     tenant's time zone (days start at local midnight)."""
@@ -191,15 +213,7 @@ class AnalyticsService:
     ) -> list[dict[str, dict[Key, float]]]:
         """The plans for metric slugs over frames, in one query (as `compute_target` gives
         each: keys without a plan are absent)."""
-        plans = [(frame, [_plan_metric(slug) for slug in slugs]) for frame, slugs in requests]
-        found = self.compute_many(plans)
-        return [
-            {
-                slug.removeprefix("plan:"): {k: v for k, v in rows.items() if v is not None}
-                for slug, rows in values.items()
-            }
-            for values in found
-        ]
+        return targets_of(self.compute_many(target_requests(requests)))
 
     def compute_target(self, slug: str, frame: Frame) -> dict[Key, float | None]:
         """The plan for `slug` over `frame` (see metrics.targets); absent keys: no plan."""

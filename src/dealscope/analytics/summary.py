@@ -16,6 +16,7 @@ import ibis
 from pydantic import BaseModel, Field
 
 from dealscope.analytics.dimensions import Frame, frame_key, ts_literal
+from dealscope.analytics.metrics.base import Metric
 from dealscope.analytics.metrics.opportunities import open_deals_at
 from dealscope.analytics.periods import (
     Compare,
@@ -26,7 +27,7 @@ from dealscope.analytics.periods import (
     resolve_range,
 )
 from dealscope.analytics.registry import get_metric
-from dealscope.analytics.service import AnalyticsService
+from dealscope.analytics.service import AnalyticsService, Key, target_requests, targets_of
 from dealscope.analytics.specs import Dimension, PeriodRead, Unit
 
 CARDS = (
@@ -129,28 +130,36 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 class _Summary:
-    def __init__(self, service: AnalyticsService) -> None:
+    def __init__(self, service: AnalyticsService, top: Period | None = None) -> None:
+        """`top`: the period of the top agents, read with the rest by `prefetch`."""
         self.service = service
+        self._top_period = top
         self.plans = service.sources.scope.agent_ids is None
         self._values: dict[tuple[str, Period], float | None] = {}
         self._targets: dict[tuple[str, Period], float | None] = {}
+        self._top: tuple[Period, dict[str, dict[Key, float | None]]] | None = None
 
     def prefetch(self, values: dict[Period, set[str]], targets: dict[Period, set[str]]) -> None:
-        """Compute the figures (and plans) the summary will read, in one query each."""
+        """Compute the figures, the plans and the top agents' figures (over the period
+        given at construction) the summary will read, in one query."""
         periods = list(values)
-        found = self.service.compute_many(
-            [(self.service.frame(p), [get_metric(s) for s in sorted(values[p])]) for p in periods]
-        )
-        for period, rows in zip(periods, found, strict=True):
-            for slug, by_key in rows.items():
-                self._values[(slug, period)] = by_key.get(())
+        asked: list[tuple[Frame, Sequence[Metric]]] = [
+            (self.service.frame(p), [get_metric(s) for s in sorted(values[p])]) for p in periods
+        ]
+        if self._top_period is not None:
+            asked.append((self._by_agent(self._top_period), TOP_AGENT_METRICS))
         wanted = {
             p: sorted(s for s in slugs if get_metric(s).additive) for p, slugs in targets.items()
         }
-        if not self.plans or not any(wanted.values()):
-            return
-        spans = [p for p in wanted if wanted[p]]
-        plans = self.service.compute_targets([(self.service.frame(p), wanted[p]) for p in spans])
+        spans = [p for p in wanted if wanted[p]] if self.plans else []
+        plan_asks = target_requests([(self.service.frame(p), wanted[p]) for p in spans])
+        found = self.service.compute_many([*asked, *plan_asks])
+        for period, rows in zip(periods, found[: len(periods)], strict=True):
+            for slug, by_key in rows.items():
+                self._values[(slug, period)] = by_key.get(())
+        if self._top_period is not None:
+            self._top = (self._top_period, found[len(periods)])
+        plans = targets_of(found[len(asked) :])
         for period, plan in zip(spans, plans, strict=True):
             for slug in wanted[period]:
                 self._targets[(slug, period)] = plan.get(slug, {}).get(())
@@ -279,15 +288,15 @@ class _Summary:
         score = round(100 * sum(c.weight * c.score for c in components))
         return PipelineHealth(score=score, components=components)
 
+    def _by_agent(self, period: Period) -> Frame:
+        s = self.service
+        return Frame(s.sources, period, s.as_of, s.zone, dimensions=(Dimension.AGENT,))
+
     def top_agents(self, period: Period) -> list[TopAgent]:
-        frame = Frame(
-            self.service.sources,
-            period,
-            self.service.as_of,
-            self.service.zone,
-            dimensions=(Dimension.AGENT,),
-        )
-        (found,) = self.service.compute_many([(frame, TOP_AGENT_METRICS)])
+        if self._top is not None and self._top[0] == period:
+            found = self._top[1]
+        else:
+            found = self._computed_top(period)
         gci, deals = found["gci"], found["closings"]
         ranked = sorted(
             ((k[0], v or 0.0) for k, v in gci.items() if k[0] is not None), key=lambda kv: -kv[1]
@@ -302,6 +311,10 @@ class _Summary:
             )
             for a, v in ranked
         ]
+
+    def _computed_top(self, period: Period) -> dict[str, dict[Key, float | None]]:
+        (found,) = self.service.compute_many([(self._by_agent(period), TOP_AGENT_METRICS)])
+        return found
 
     def _agent_names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
@@ -353,7 +366,7 @@ def compute_summary(
     """The executive summary of the period `range_name` names on the service's `as_of`."""
     period = resolve_range(range_name, service.as_of, start, end)
     other = comparison_period(period, compare)
-    summary = _Summary(service)
+    summary = _Summary(service, top=period)
     values: dict[Period, set[str]] = defaultdict(set)
     targets: dict[Period, set[str]] = defaultdict(set)
     values[period] |= set(CARDS)
