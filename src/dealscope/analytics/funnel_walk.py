@@ -159,8 +159,12 @@ def walk_steps(
                 into.entry <= before.deadline,
             ],
         )
-        found = joined.group_by([*carried, "deadline", "latest"]).agg(hit=joined.entry.min())
-        reached.append(
-            found.select(*carried, "deadline", latest=ibis.greatest(found.latest, found.hit))
-        )
+        if order == FunnelOrder.STRICT:  # the step is entered no earlier than the latest
+            found = joined.group_by([*carried, "deadline"]).agg(latest=joined.entry.min())
+        else:
+            found = joined.group_by([*carried, "deadline", "latest"]).agg(hit=joined.entry.min())
+            found = found.select(
+                *carried, "deadline", latest=ibis.greatest(found.latest, found.hit)
+            )
+        reached.append(found)
     return [table.select(*carried, "latest") for table in reached]
