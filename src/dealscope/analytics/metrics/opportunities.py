@@ -63,13 +63,11 @@ def open_at(frame: Frame, at: dt.datetime) -> ir.Table:
     history = history.filter(history.changed_at < moment)
     ids = opps.select(_open=opps.id)
     history = history.inner_join(ids, history.opportunity_id == ids._open).select(*history.columns)
-    latest = history.group_by("opportunity_id").aggregate(_last=history.changed_at.max())
-    latest = latest.rename(_oid="opportunity_id")
-    rows = history.inner_join(
-        latest,
-        [history.opportunity_id == latest._oid, history.changed_at == latest._last],
-    )
-    stages = rows.group_by("_oid").aggregate(_stage=rows.to_stage.max())
+    # Each deal's last row (the highest stage among rows of the same last time), in one pass.
+    order = [history.changed_at.desc(), history.to_stage.desc()]
+    rank = ibis.row_number().over(group_by=history.opportunity_id, order_by=order)
+    ranked = history.select(_oid=history.opportunity_id, _stage=history.to_stage, _rank=rank)
+    stages = ranked.filter(ranked._rank == 0).select("_oid", "_stage")
     joined = opps.left_join(stages, opps.id == stages._oid)
     cols = {c: joined[c] for c in opps.columns if c != "stage_key"}
     return joined.select(**cols, stage_key=ibis.coalesce(joined._stage, joined.stage_key))
