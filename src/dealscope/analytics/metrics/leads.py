@@ -92,16 +92,16 @@ def _lead_rows(frame: Frame, needs: frozenset[str]) -> ir.Table:
     `minutes` (to first outreach, null without any) and `won` (whether the contact has a
     won deal)."""
     table = lead_responses(frame) if RESPONSES in needs else new_lead_rows(frame)
-    measures: dict[str, ir.Value] = {"id": table.id}
+    # Derived columns on the leads themselves, before any split: the frames of a page (by
+    # agent, by team, the whole) share these rows, worked out once.
+    measures = ["id"]
     if RESPONSES in needs:
-        measures |= {
-            "first_out": table.first_out,
-            "touches": table.touches,
-            "minutes": _response_minutes(frame, table),
-        }
+        table = table.mutate(minutes=_response_minutes(frame, table))
+        measures += ["first_out", "touches", "minutes"]
     if WON in needs:
-        measures["won"] = table.id.isin(_won_contacts(frame))
-    return _shape(frame, table, **measures)
+        table = table.mutate(won=table.id.isin(_won_contacts(frame)))
+        measures.append("won")
+    return _shape(frame, table, **{m: table[m] for m in measures})
 
 
 LEADS = Family("leads", _lead_rows)
