@@ -75,7 +75,8 @@ class Sources:
         (what the expression depends on, beside `cache_key`) the compiled statement is kept:
         building and compiling an expression costs more than running it on small tables, and
         the same dashboard is asked for again after every write (a new data version).
-        The statement depends on no data, so it stays valid when the data change."""
+        The statement depends on no data, so it stays valid when the data change. On DuckDB
+        it runs prepared (`warehouse.prepared`): planning it again is spared too."""
         backend = self.warehouse.ibis()
         full = None if key is None else (backend.name, self.cache_key(), key)
         sql = None
@@ -88,7 +89,7 @@ class Sources:
                 with _compiled_lock:
                     _compiled[full] = sql
         if backend.name == "duckdb":
-            cursor = backend.con.execute(sql)
+            cursor = self.warehouse.prepared().execute(sql)
             names = [d[0] for d in cursor.description]
             return names, cursor.fetchall()
         con = backend.con

@@ -18,6 +18,7 @@ from duckdb_engine import ConnectionWrapper
 from dealscope.errors import ConfigurationError, WarehouseBusy
 from dealscope.warehouse.compile_cache import remember_compiled
 from dealscope.warehouse.ids import IdAllocator
+from dealscope.warehouse.prepared import PreparedStatements
 
 if TYPE_CHECKING:
     from ibis.backends.sql import SQLBackend
@@ -59,6 +60,17 @@ class Warehouse:
                 )
             self._local.ibis = remember_compiled(backend)
         return self._local.ibis
+
+    def prepared(self) -> PreparedStatements:
+        """This thread's prepared DuckDB statements, on the connection of its Ibis backend
+        (DuckDB warehouses only)."""
+        kept: PreparedStatements | None = getattr(self._local, "prepared", None)
+        if kept is None:
+            con = self.ibis().con
+            if not isinstance(con, duckdb.DuckDBPyConnection):
+                raise TypeError("prepared statements are kept for DuckDB warehouses only")
+            kept = self._local.prepared = PreparedStatements(con)
+        return kept
 
     def close(self) -> None:
         self.engine.dispose()
