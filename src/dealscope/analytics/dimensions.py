@@ -144,7 +144,7 @@ def frame_key(frame: Frame) -> Hashable:
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
-def _epoch_us(value: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignore[valid-type]
+def epoch_us(value: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignore[valid-type]
     """DuckDB's microseconds since 1970 of an instant."""
 
 
@@ -158,8 +158,8 @@ def within_days(
     """`value < start + days` (days of 24 hours: the session is in UTC). On DuckDB compared
     as microseconds since 1970, exactly the same, without a calendar addition per row."""
     if _on_duckdb(frame):
-        span: ir.IntegerValue = _epoch_us(start)
-        return _epoch_us(value) < span + days * 86_400_000_000
+        span: ir.IntegerValue = epoch_us(start)
+        return epoch_us(value) < span + days * 86_400_000_000
     return value < start + ibis.interval(days=days)
 
 
@@ -169,7 +169,7 @@ def epoch_seconds(frame: Frame, value: ir.TimestampValue) -> ir.FloatingValue:
     the instant's microseconds: Ibis's form turns each value into a zone-less timestamp
     first, a calendar computation that costs some twenty times more."""
     if _on_duckdb(frame):
-        micros: ir.IntegerValue = _epoch_us(value)
+        micros: ir.IntegerValue = epoch_us(value)
         return micros.cast("float64") / 1_000_000.0
     return value.epoch_seconds()
 

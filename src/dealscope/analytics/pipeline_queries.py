@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import ibis
-import ibis.expr.datatypes as idt
 
+from dealscope.analytics.dimensions import epoch_us
 from dealscope.analytics.observation import Observation, local_midnight_utc
 from dealscope.analytics.pipeline_health import AGING_BUCKETS, HOT_DAYS, WARM_DAYS
 from dealscope.analytics.sources import Sources
@@ -81,17 +81,12 @@ EPOCH = dt.date(1970, 1, 1)  # a Thursday: weekday 3, Monday being 0
 MICROS_PER_DAY, MICROS_PER_HOUR = 86_400_000_000, 3_600_000_000
 
 
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _epoch_us(value: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignore[valid-type]
-    """DuckDB's microseconds since 1970 of an instant."""
-
-
 def _micros(sources: Sources, instants: ir.TimestampValue) -> ir.IntegerValue:
     """Microseconds since 1970 of `instants`. DuckDB reads them off the instant; any
     calendar arithmetic there (casts, differences, extracting an hour) goes through its
     calendar library, several times dearer per row."""
     if sources.warehouse.ibis().name == "duckdb":
-        micros: ir.IntegerValue = _epoch_us(instants)
+        micros: ir.IntegerValue = epoch_us(instants)
         return micros
     return instants.epoch_seconds() * 1_000_000  # exact: PostgreSQL's epoch is numeric
 
