@@ -148,7 +148,7 @@ def epoch_us(value: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignore
     """DuckDB's microseconds since 1970 of an instant."""
 
 
-def _on_duckdb(frame: Frame) -> bool:
+def on_duckdb(frame: Frame) -> bool:
     return bool(frame.sources.warehouse.ibis().name == "duckdb")
 
 
@@ -157,7 +157,7 @@ def within_days(
 ) -> ir.BooleanValue:
     """`value < start + days` (days of 24 hours: the session is in UTC). On DuckDB compared
     as microseconds since 1970, exactly the same, without a calendar addition per row."""
-    if _on_duckdb(frame):
+    if on_duckdb(frame):
         span: ir.IntegerValue = epoch_us(start)
         return epoch_us(value) < span + days * 86_400_000_000
     return value < start + ibis.interval(days=days)
@@ -168,7 +168,7 @@ def epoch_seconds(frame: Frame, value: ir.TimestampValue) -> ir.FloatingValue:
     session in UTC (as our engines set it), the same float. On DuckDB it is worked out from
     the instant's microseconds: Ibis's form turns each value into a zone-less timestamp
     first, a calendar computation that costs some twenty times more."""
-    if _on_duckdb(frame):
+    if on_duckdb(frame):
         micros: ir.IntegerValue = epoch_us(value)
         return micros.cast("float64") / 1_000_000.0
     return value.epoch_seconds()

@@ -82,6 +82,7 @@ class _PostgresLoader:
     def __init__(self, connection: object, dialect: sa.Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
+        self.loaded: list[str] = []  # tables appended to, in order
 
     def execute(self, statement: sa.Executable) -> None:
         with self._connection.cursor() as cur:  # type: ignore[attr-defined]
@@ -92,6 +93,8 @@ class _PostgresLoader:
         plain = pa.table([_plain(data.column(name)) for name in columns], names=columns)
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         sql = f'COPY "{table.name}" ({_quoted(columns)}) FROM STDIN (FORMAT csv)'
+        if table.name not in self.loaded:
+            self.loaded.append(table.name)
         with self._connection.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
             for batch in plain.to_batches(max_chunksize=_COPY_BATCH_ROWS):
                 buffer = io.BytesIO()
@@ -118,11 +121,17 @@ def bulk_load(warehouse: Warehouse) -> Iterator[BulkLoader]:
         return
     raw = warehouse.engine.raw_connection()
     try:
-        yield _PostgresLoader(raw.driver_connection, warehouse.engine.dialect)
+        loader = _PostgresLoader(raw.driver_connection, warehouse.engine.dialect)
+        yield loader
     except BaseException:
         raw.rollback()
         raise
     else:
         raw.commit()
+        # Fresh statistics for the planner now, not when autovacuum next looks: with a
+        # table's rows counted as a handful, PostgreSQL picks nested loops over a million.
+        if loader.loaded:
+            loader.execute(sa.text("ANALYZE " + _quoted(loader.loaded)))
+            raw.commit()
     finally:
         raw.close()

@@ -9,7 +9,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from dealscope.analytics.dimensions import AGENT_ORG, Frame, Via, ts_literal
+from dealscope.analytics.dimensions import AGENT_ORG, Frame, Via, on_duckdb, ts_literal
 from dealscope.analytics.specs import Dimension
 
 OPP_DIMS: dict[Dimension, Via] = {
@@ -56,11 +56,12 @@ def open_at(frame: Frame, at: dt.datetime) -> ir.Table:
     last stage_history row before `at`; the current stage where history has none).
     `value` is the opportunity's current value (its history is not kept)."""
     opps = open_deals_at(frame, at)
-    moment = ts_literal(at)
     history = frame.sources.table("stage_history")
+    history = history.filter(history.changed_at < ts_literal(at))
+    if not on_duckdb(frame):
+        return _ranked_beside(opps, history)
     # Only the open deals' history matters: narrowing it first spares grouping every move.
     # A join on their ids (unique), not `isin`: DuckDB runs the semi-join about 3x slower.
-    history = history.filter(history.changed_at < moment)
     ids = opps.select(_open=opps.id)
     history = history.inner_join(ids, history.opportunity_id == ids._open).select(*history.columns)
     # Each deal's last row (the highest stage among rows of the same last time), in one pass.
@@ -71,6 +72,23 @@ def open_at(frame: Frame, at: dt.datetime) -> ir.Table:
     joined = opps.left_join(stages, opps.id == stages._oid)
     cols = {c: joined[c] for c in opps.columns if c != "stage_key"}
     return joined.select(**cols, stage_key=ibis.coalesce(joined._stage, joined.stage_key))
+
+
+def _ranked_beside(opps: ir.Table, history: ir.Table) -> ir.Table:
+    """`open_at` for PostgreSQL: each open deal beside its history rows (one row of nulls
+    when it has none), ranked in one pass, the last row (the highest stage among rows of the
+    same last time) first. No join back to the deals: PostgreSQL underestimates the open
+    deals (an OR of conditions) and would join them back in a nested loop, ten times slower.
+    DuckDB carries every deal column through the window this way, a little slower there."""
+    rows = opps.left_join(history, opps.id == history.opportunity_id)
+    order = [rows.changed_at.desc(), rows.to_stage.desc()]
+    rank = ibis.row_number().over(group_by=rows.id, order_by=order)
+    ranked = rows.select(
+        *[rows[c] for c in opps.columns if c != "stage_key"],
+        stage_key=ibis.coalesce(rows.to_stage, rows.stage_key),
+        _rank=rank,
+    )
+    return ranked.filter(ranked._rank == 0).drop("_rank")
 
 
 def transitions(frame: Frame) -> ir.Table:
