@@ -170,12 +170,9 @@ def _insert_duckdb(warehouse: Warehouse, batch: pa.Table, sql: str) -> list[Any]
     with warehouse.engine.begin() as conn:
         cursor = conn.connection.driver_connection  # this transaction's DuckDB cursor
         cursor.register("_incoming", batch)  # type: ignore[union-attr]
-        try:
-            result = conn.exec_driver_sql(sql)
-        except sa.exc.DBAPIError:
-            # The transaction is aborted: the view goes with its rollback (unregistering
-            # it now would fail and hide the error).
-            raise
+        # A failed insert aborts the transaction and the view goes with its rollback
+        # (unregistering it then would fail and hide the error): only success unregisters.
+        result = conn.exec_driver_sql(sql)
         try:
             return list(result.all()) if result.returns_rows else []
         finally:
